@@ -1,0 +1,548 @@
+/*
+ * The fill path: absent or stale -> fetch -> validate -> install.
+ *
+ * Readers (FUSE worker threads) call mfs_cache_ensure(), which never does
+ * network I/O itself. It finds or creates a job for (symbol, timeframe)
+ * that will install the wanted year, and waits on it. Jobs run on a fixed
+ * pool of fetch threads (max_parallel_fetches), each with its own HTTP
+ * client. Every reader of the same file joins the same job, so 16 readers
+ * cost one set of provider requests. A reader that is interrupted or
+ * whose deadline passes stops waiting; the job carries on and installs.
+ *
+ * One job may install several years: when the first provider returns the
+ * whole history in one request (Yahoo daily), every absent or stale year
+ * is installed from that one answer.
+ *
+ * Locking: c->mu guards the job list, the run queue and `stopping`; it is
+ * never held across disk or network I/O, nor while calling the installed
+ * hook. The file-state memo has its own lock (state.c).
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <marketfs/cache.h>
+#include <marketfs/limits.h>
+#include <marketfs/log.h>
+#include <marketfs/provider.h>
+
+#include "cache/cache_impl.h"
+#include "cache/csvgz.h"
+#include "cache/market.h"
+#include "cache/sidecar.h"
+#include "cache/validate.h"
+
+#define MAX_CHAIN 8
+
+struct job {
+	struct job *next;  /* c->jobs: jobs not yet done */
+	struct job *qnext; /* c->qhead: jobs not yet started */
+	char symbol[MFS_SYMBOL_MAX + 1];
+	enum mfs_tf tf;
+	int want_year;
+	int year_lo, year_hi; /* the years it may install */
+	int64_t start, end;   /* request window, UTC seconds */
+	bool incremental;     /* merge into the cached file of want_year */
+	int64_t deadline_ms;
+	/* results, written by the fetch thread, read after done */
+	bool done;
+	bool want_installed;
+	enum mfs_err result;
+	char msg[MFS_ERRMSG_MAX];
+	unsigned refs;
+};
+
+void mfs_cancel_init(struct mfs_cancel *cn, struct mfs_cache *c)
+{
+	cn->cache = c;
+	atomic_store(&cn->fired, false);
+}
+
+void mfs_cancel_fire(struct mfs_cancel *cn)
+{
+	atomic_store(&cn->fired, true);
+	pthread_mutex_lock(&cn->cache->mu);
+	pthread_cond_broadcast(&cn->cache->changed);
+	pthread_mutex_unlock(&cn->cache->mu);
+}
+
+static void job_unref_locked(struct mfs_cache *c, struct job *j)
+{
+	(void)c;
+	if (--j->refs == 0)
+		free(j);
+}
+
+static struct job *find_job_locked(struct mfs_cache *c, const char *symbol, enum mfs_tf tf,
+				   int year)
+{
+	for (struct job *j = c->jobs; j; j = j->next)
+		if (j->tf == tf && year >= j->year_lo && year <= j->year_hi &&
+		    strcmp(j->symbol, symbol) == 0)
+			return j;
+	return NULL;
+}
+
+static void remove_job_locked(struct mfs_cache *c, struct job *j)
+{
+	for (struct job **pp = &c->jobs; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			return;
+		}
+}
+
+/* ---- planning ---------------------------------------------------------- */
+
+static int first_year_of(struct mfs_cache *c, const char *symbol)
+{
+	struct mfs_index_symbol s;
+
+	if (mfs_index_get_symbol(c->idx, symbol, &s) == 1 && s.first_trade != 0)
+		return mfs_year_of(s.first_trade);
+	return 0;
+}
+
+static int64_t series_step(enum mfs_tf tf)
+{
+	return mfs_tf_is_intraday(tf) ? mfs_tf_seconds(tf) : MFS_SECONDS_PER_DAY;
+}
+
+/* Fill the job's window and year range; returns an error if nobody serves it. */
+static enum mfs_err plan(struct mfs_cache *c, struct job *j, const struct mfs_file_state *st,
+			 int64_t last_t, struct mfs_error *err)
+{
+	enum mfs_class cls = mfs_cache_classify(c, j->symbol);
+	struct mfs_provider *chain[MAX_CHAIN];
+	unsigned n = mfs_providers_chain(c->provs, cls, j->tf, chain, MAX_CHAIN);
+	int64_t now = mfs_wall_now();
+	int cur = mfs_year_of(now);
+
+	if (n == 0)
+		return mfs_error_set(err, MFS_ERR_NOT_FOUND,
+				     "no enabled provider serves %s (%s) at %s", j->symbol,
+				     mfs_class_name(cls), mfs_tf_name(j->tf));
+	j->year_lo = j->year_hi = j->want_year;
+	j->start = mfs_year_start(j->want_year);
+	j->end = mfs_year_start(j->want_year + 1);
+	if (st->present && st->stale && last_t) {
+		j->incremental = true;
+		j->start = last_t + series_step(j->tf);
+	} else if (mfs_provider_ops(chain[0])->whole_history &&
+		   mfs_provider_ops(chain[0])->whole_history(j->tf)) {
+		int first = first_year_of(c, j->symbol);
+		if (first < c->cfg->history_start)
+			first = c->cfg->history_start;
+		if (first > j->want_year)
+			first = j->want_year;
+		j->year_lo = first;
+		j->year_hi = cur > j->want_year ? cur : j->want_year;
+		j->start = mfs_year_start(first);
+		j->end = mfs_year_start(j->year_hi + 1);
+	}
+	if (j->end > now)
+		j->end = now;
+	if (j->start > j->end)
+		j->start = j->end;
+	return MFS_OK;
+}
+
+/* ---- running a job ----------------------------------------------------- */
+
+struct fetch_report {
+	unsigned requests;
+	int64_t duration_ms;
+	unsigned n_tried;
+	struct {
+		char name[32];
+		char result[32];
+	} tried[MFS_SIDECAR_MAX_TRIED];
+	const char *source;
+	struct mfs_provider *prov;
+};
+
+static enum mfs_err install_year(struct mfs_cache *c, struct job *j, int year,
+				 const struct mfs_series *fetched, const struct mfs_market *mk,
+				 bool adj, const struct fetch_report *rep, int64_t now,
+				 struct mfs_error *err)
+{
+	struct mfs_series s;
+	struct mfs_quality q;
+	int64_t lo, hi;
+	unsigned char *gz = NULL;
+	char *side = NULL;
+	size_t gzlen = 0, sidelen = 0;
+	enum mfs_err rc;
+
+	mfs_series_init(&s, j->tf);
+	mfs_year_bounds(j->tf, year, &lo, &hi);
+	if (j->incremental && year == j->want_year) {
+		rc = mfs_cache_load_series(c, j->symbol, j->tf, year, &s, err);
+		if (rc != MFS_OK)
+			goto out;
+	}
+	for (size_t i = 0; i < fetched->n; i++)
+		if (fetched->bars[i].t >= lo && fetched->bars[i].t < hi &&
+		    mfs_series_append(&s, &fetched->bars[i]) < 0) {
+			rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	s.null_rows = fetched->null_rows; /* counted once per answer */
+	mfs_validate(&s, lo, hi, &q);
+	rc = mfs_csvgz_encode(&s, adj, &gz, &gzlen, err);
+	if (rc != MFS_OK)
+		goto out;
+
+	struct mfs_sidecar sc;
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.symbol, sizeof(sc.symbol), "%s", j->symbol);
+	sc.tf = j->tf;
+	sc.year = year;
+	snprintf(sc.data_source, sizeof(sc.data_source), "%s", rep->source);
+	sc.created_at = mfs_cache_created_at(c, j->symbol, j->tf, year, now);
+	sc.last_updated = now;
+	sc.rows = s.n;
+	if (s.n) {
+		sc.first_t = s.bars[0].t;
+		sc.last_t = s.bars[s.n - 1].t;
+	}
+	sc.quality = q;
+	sc.size_bytes = gzlen;
+	sc.adj_col = adj;
+	mfs_sha256_hex(gz, gzlen, sc.sha256);
+	sc.stale_after = mfs_stale_after(mk, j->tf, year, now, c->cfg->max_age_s);
+	sc.requests = rep->requests;
+	sc.duration_ms = rep->duration_ms;
+	sc.n_tried = rep->n_tried;
+	memcpy(sc.tried, rep->tried, sizeof(sc.tried));
+	sc.reliability = mfs_provider_reliability(rep->prov);
+	mfs_provider_rate_desc(rep->prov, sc.rate_limit, sizeof(sc.rate_limit));
+	snprintf(sc.cls, sizeof(sc.cls), "%s", mfs_class_name(mk->cls));
+	snprintf(sc.tz, sizeof(sc.tz), "%s", mfs_tz_name(mk->tz));
+	sc.close_minute = mk->close_minute;
+	rc = mfs_sidecar_render(&sc, &side, &sidelen, err);
+	if (rc != MFS_OK)
+		goto out;
+	rc = mfs_cache_install(c, j->symbol, j->tf, year, gz, gzlen, side, sidelen, &sc, err);
+	if (rc == MFS_OK)
+		mfs_info("installed %s/%s/%d (%zu rows, %zu bytes, score %.4f, from %s)",
+			 j->symbol, mfs_tf_name(j->tf), year, s.n, gzlen, q.score, rep->source);
+out:
+	free(gz);
+	free(side);
+	mfs_series_free(&s);
+	return rc;
+}
+
+static void run_job(struct mfs_cache *c, struct job *j, struct mfs_http *http)
+{
+	enum mfs_class cls = mfs_cache_classify(c, j->symbol);
+	struct mfs_provider *chain[MAX_CHAIN];
+	unsigned n = mfs_providers_chain(c->provs, cls, j->tf, chain, MAX_CHAIN);
+	struct fetch_report rep = { 0 };
+	struct mfs_fetch_result res;
+	struct mfs_error err = { 0 };
+	struct mfs_index_symbol known = { .close_minute = -1 };
+	int64_t now = mfs_wall_now(), t0 = mfs_now_ms();
+	unsigned not_found = 0;
+	enum mfs_err rc = MFS_ERR_NOT_FOUND;
+
+	mfs_fetch_result_init(&res, j->tf);
+	mfs_index_get_symbol(c->idx, j->symbol, &known);
+	snprintf(err.msg, sizeof(err.msg), "no provider serves %s at %s", j->symbol,
+		 mfs_tf_name(j->tf));
+	for (unsigned i = 0; i < n; i++) {
+		const struct mfs_provider_ops *ops = mfs_provider_ops(chain[i]);
+		char psym[128];
+		struct mfs_fetch_ctx ctx = {
+			.http = http, .prov = chain[i], .deadline_ms = j->deadline_ms, .now = now,
+		};
+		struct mfs_fetch_req req = {
+			.symbol = j->symbol, .provider_symbol = psym, .cls = cls, .tf = j->tf,
+			.start = j->start, .end = j->end,
+			.first_trade_known = known.first_trade,
+		};
+
+		if (ops->map_symbol)
+			ops->map_symbol(j->symbol, cls, psym, sizeof(psym));
+		else
+			snprintf(psym, sizeof(psym), "%s", j->symbol);
+		mfs_fetch_result_free(&res);
+		mfs_fetch_result_init(&res, j->tf);
+		mfs_error_clear(&err);
+		rc = ops->fetch(&ctx, &req, &res, &err);
+		rep.requests += ctx.requests;
+		if (rep.n_tried < MFS_SIDECAR_MAX_TRIED) {
+			snprintf(rep.tried[rep.n_tried].name, sizeof(rep.tried[0].name), "%s",
+				 ops->name);
+			snprintf(rep.tried[rep.n_tried].result, sizeof(rep.tried[0].result), "%s",
+				 rc == MFS_OK ? "ok" : mfs_err_name(rc));
+			rep.n_tried++;
+		}
+		mfs_provider_note(chain[i], rc, err.msg);
+		if (rc == MFS_OK) {
+			rep.source = ops->name;
+			rep.prov = chain[i];
+			break;
+		}
+		if (rc == MFS_ERR_NOT_FOUND)
+			not_found++;
+		mfs_warn("%s/%s/%d: %s", j->symbol, mfs_tf_name(j->tf), j->want_year, err.msg);
+	}
+	rep.duration_ms = mfs_now_ms() - t0;
+	if (rc != MFS_OK) {
+		if (n > 0 && not_found == n) {
+			mfs_index_put_negative(c->idx, j->symbol, now + c->cfg->negative_ttl_s,
+					       err.msg);
+			mfs_notice("%s: unknown to every provider; remembered for %d s", j->symbol,
+				   c->cfg->negative_ttl_s);
+			if (c->hooks.unknown_symbol)
+				c->hooks.unknown_symbol(c->hook_arg, j->symbol);
+		}
+		goto out;
+	}
+
+	/* What the answer taught us about the symbol. */
+	struct mfs_index_symbol learned = { .first_trade = res.first_trade,
+					    .close_minute = res.close_minute };
+	snprintf(learned.tz, sizeof(learned.tz), "%s", res.tz);
+	mfs_index_put_symbol(c->idx, j->symbol, &learned);
+	if (res.first_trade == 0)
+		res.first_trade = known.first_trade;
+	struct mfs_market mk;
+	mfs_market_init(&mk, cls, res.tz[0] ? res.tz : known.tz,
+			res.close_minute >= 0 ? res.close_minute : known.close_minute);
+	mfs_drop_incomplete(&res.series, &mk, now);
+	int first_year = res.first_trade ? mfs_year_of(res.first_trade) : 0;
+	bool adj = mfs_class_has_adj_close(cls) && !mfs_tf_is_intraday(j->tf);
+
+	for (int y = j->year_lo; y <= j->year_hi && rc == MFS_OK; y++) {
+		if (first_year && y < first_year)
+			continue;
+		if (y != j->want_year) {
+			struct mfs_key k = { j->symbol, j->tf, y, MFS_KIND_DATA };
+			struct mfs_file_state fs;
+			if (mfs_cache_stat(c, &k, &fs) == MFS_OK && fs.present && !fs.stale)
+				continue; /* keep finished files as they are */
+			if (!first_year && !mfs_cache_series_has_year(&res.series, y))
+				continue;
+		} else if (!first_year && !mfs_cache_series_has_year(&res.series, y) &&
+			   !j->incremental) {
+			/* nothing, and no first trade to tell a hole from "not yet listed" */
+			rc = mfs_error_set(&err, MFS_ERR_NO_DATA, "%s has no %s data in %d at %s",
+					   j->symbol, mfs_tf_name(j->tf), y, rep.source);
+			break;
+		}
+		rc = install_year(c, j, y, &res.series, &mk, adj, &rep, now, &err);
+		if (rc == MFS_OK && y == j->want_year)
+			j->want_installed = true;
+	}
+	if (rc == MFS_OK && !j->want_installed && first_year && j->want_year < first_year)
+		rc = mfs_error_set(&err, MFS_ERR_NO_DATA,
+				   "%s has no %s data before %d (first trade at %s)", j->symbol,
+				   mfs_tf_name(j->tf), first_year, rep.source);
+out:
+	j->result = rc;
+	snprintf(j->msg, sizeof(j->msg), "%s", rc == MFS_OK ? "" : err.msg);
+	mfs_fetch_result_free(&res);
+}
+
+static void *fetch_thread(void *arg)
+{
+	struct mfs_cache *c = arg;
+	struct mfs_http *http = mfs_http_new();
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->qhead && !c->stopping)
+			pthread_cond_wait(&c->work, &c->mu);
+		if (!c->qhead)
+			break;
+		struct job *j = c->qhead;
+		c->qhead = j->qnext;
+		if (!c->qhead)
+			c->qtail = NULL;
+		if (c->stopping || !http) {
+			j->result = c->stopping ? MFS_ERR_CANCELLED : MFS_ERR_NOMEM;
+			snprintf(j->msg, sizeof(j->msg), "%s",
+				 c->stopping ? "marketfs is shutting down" : "out of memory");
+		} else {
+			c->running++;
+			pthread_mutex_unlock(&c->mu);
+			run_job(c, j, http);
+			pthread_mutex_lock(&c->mu);
+			c->running--;
+		}
+		j->done = true;
+		remove_job_locked(c, j);
+		pthread_cond_broadcast(&c->changed);
+		job_unref_locked(c, j);
+	}
+	pthread_mutex_unlock(&c->mu);
+	mfs_http_free(http);
+	return NULL;
+}
+
+enum mfs_err mfs_cache_start_pool(struct mfs_cache *c, struct mfs_error *err)
+{
+	unsigned n = (unsigned)c->cfg->max_parallel_fetches;
+
+	c->threads = calloc(n, sizeof(*c->threads));
+	if (!c->threads)
+		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		int e = pthread_create(&c->threads[i], NULL, fetch_thread, c);
+		if (e)
+			return mfs_error_set(err, MFS_ERR_NOMEM, "cannot start fetch thread: %s",
+					     strerror(e));
+		c->n_threads++;
+	}
+	return MFS_OK;
+}
+
+void mfs_cache_stop_pool(struct mfs_cache *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->stopping = true;
+	pthread_cond_broadcast(&c->work);
+	pthread_mutex_unlock(&c->mu);
+	for (unsigned i = 0; i < c->n_threads; i++)
+		pthread_join(c->threads[i], NULL);
+	free(c->threads);
+	c->threads = NULL;
+	c->n_threads = 0;
+}
+
+/* ---- waiting ----------------------------------------------------------- */
+
+static void deadline_ts(int64_t deadline_ms, struct timespec *ts)
+{
+	/* c->changed uses CLOCK_MONOTONIC (see cache.c) */
+	ts->tv_sec = deadline_ms / 1000;
+	ts->tv_nsec = (deadline_ms % 1000) * 1000000;
+}
+
+enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
+			      struct mfs_cancel *cancel, struct mfs_error *err)
+{
+	struct mfs_file_state st;
+	char why[256];
+	int64_t deadline_ms = mfs_now_ms() + (int64_t)c->cfg->fetch_timeout_s * 1000;
+	enum mfs_err rc;
+	bool waited_once = false;
+
+	if (mfs_cache_symbol_unknown(c, k->symbol))
+		return mfs_error_set(err, MFS_ERR_NOT_FOUND,
+				     "%s is unknown to every provider (remembered)", k->symbol);
+	if (!mfs_cache_year_exists(c, k->symbol, k->tf, k->year, why, sizeof(why)))
+		return mfs_error_set(err, MFS_ERR_NOT_FOUND, "%s", why);
+
+	for (;;) {
+		int64_t last_t = 0;
+
+		rc = mfs_cache_stat(c, k, &st);
+		if (rc != MFS_OK)
+			return mfs_error_set(err, rc, "%s/%s/%d: cannot read the cache", k->symbol,
+					     mfs_tf_name(k->tf), k->year);
+		if (st.present && (!st.stale || waited_once))
+			return MFS_OK;
+		if (c->cfg->offline) {
+			if (st.present)
+				return MFS_OK;
+			return mfs_error_set(err, MFS_ERR_OFFLINE,
+					     "%s/%s/%d is not cached and marketfs is offline",
+					     k->symbol, mfs_tf_name(k->tf), k->year);
+		}
+		if (st.present)
+			last_t = mfs_cache_last_bar(c, k->symbol, k->tf, k->year);
+
+		struct job *fresh = calloc(1, sizeof(*fresh));
+		if (!fresh)
+			return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+		snprintf(fresh->symbol, sizeof(fresh->symbol), "%s", k->symbol);
+		fresh->tf = k->tf;
+		fresh->want_year = k->year;
+		fresh->deadline_ms = deadline_ms;
+		rc = plan(c, fresh, &st, last_t, err);
+		if (rc != MFS_OK) {
+			free(fresh);
+			return rc;
+		}
+
+		pthread_mutex_lock(&c->mu);
+		struct job *j = find_job_locked(c, k->symbol, k->tf, k->year);
+		if (j) {
+			free(fresh);
+		} else {
+			j = fresh;
+			j->refs = 2; /* this waiter and the queue */
+			j->next = c->jobs;
+			c->jobs = j;
+			if (c->qtail)
+				c->qtail->qnext = j;
+			else
+				c->qhead = j;
+			c->qtail = j;
+			pthread_cond_signal(&c->work);
+			j->refs--; /* re-taken below, like a joiner */
+		}
+		j->refs++;
+		struct timespec ts;
+		deadline_ts(deadline_ms, &ts);
+		while (!j->done && !(cancel && atomic_load(&cancel->fired))) {
+			if (pthread_cond_timedwait(&c->changed, &c->mu, &ts) == ETIMEDOUT)
+				break;
+		}
+		bool done = j->done;
+		enum mfs_err jr = j->result;
+		bool installed = j->want_installed;
+		int jwant = j->want_year;
+		char msg[MFS_ERRMSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", j->msg);
+		job_unref_locked(c, j);
+		pthread_mutex_unlock(&c->mu);
+
+		if (!done) {
+			bool cancelled = cancel && atomic_load(&cancel->fired);
+			if (st.present && !cancelled) {
+				mfs_warn("%s/%s/%d: refresh did not finish in %d s; serving the "
+					 "stale copy",
+					 k->symbol, mfs_tf_name(k->tf), k->year,
+					 c->cfg->fetch_timeout_s);
+				return MFS_OK;
+			}
+			if (cancelled)
+				return mfs_error_set(err, MFS_ERR_CANCELLED,
+						     "%s/%s/%d: interrupted; the fetch goes on",
+						     k->symbol, mfs_tf_name(k->tf), k->year);
+			return mfs_error_set(err, MFS_ERR_TIMEOUT,
+					     "%s/%s/%d: no answer within fetch_timeout (%d s)",
+					     k->symbol, mfs_tf_name(k->tf), k->year,
+					     c->cfg->fetch_timeout_s);
+		}
+		if (jr != MFS_OK) {
+			if (st.present) {
+				mfs_warn("%s/%s/%d: refresh failed (%s); serving the stale copy",
+					 k->symbol, mfs_tf_name(k->tf), k->year, msg);
+				return MFS_OK;
+			}
+			return mfs_error_set(err, jr, "%s", msg);
+		}
+		if (installed && jwant == k->year)
+			return MFS_OK;
+		/*
+		 * The job we joined covered other years too; look again, and plan
+		 * a job of our own if the year is still not there.
+		 */
+		if (mfs_cache_stat(c, k, &st) == MFS_OK && st.present)
+			return MFS_OK;
+		if (waited_once || jwant == k->year)
+			return mfs_error_set(err, MFS_ERR_NO_DATA, "%s/%s/%d: no data at the provider",
+					     k->symbol, mfs_tf_name(k->tf), k->year);
+		waited_once = true;
+	}
+}

@@ -1,0 +1,63 @@
+/*
+ * index.db: an SQLite (WAL) index of the cache tree, never its truth.
+ *
+ * It remembers what is expensive to learn again: which data files were
+ * already verified against their sidecar (size, mtime, sha256), each
+ * symbol's first trade and exchange zone, and "unknown symbol" answers
+ * (the negative cache). Deleting it loses nothing: it is rebuilt from the
+ * tree when missing, unreadable, or when the previous run did not stop
+ * cleanly (a sentinel file says so). One connection, one mutex.
+ */
+#ifndef MARKETFS_CACHE_INDEX_H
+#define MARKETFS_CACHE_INDEX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <marketfs/err.h>
+#include <marketfs/timeframe.h>
+
+#include "cache/store.h"
+
+struct mfs_index;
+
+struct mfs_index_file {
+	int64_t size;
+	int64_t mtime_ns;
+	char sha256[65];
+	int64_t last_updated;
+	int64_t stale_after;
+};
+
+struct mfs_index_symbol {
+	int64_t first_trade; /* 0: unknown */
+	char tz[64];
+	int close_minute;    /* -1: unknown */
+};
+
+/*
+ * Open (creating) ROOT/_metadata/index.db. If it is missing, corrupt, or
+ * the sentinel shows an unclean stop, it is recreated and refilled from
+ * the tree. *rebuilt says whether that happened.
+ */
+struct mfs_index *mfs_index_open(const struct mfs_store *st, bool *rebuilt, struct mfs_error *err);
+/* Close and remove the sentinel (a clean stop). */
+void mfs_index_close(struct mfs_index *idx);
+
+int mfs_index_get_file(struct mfs_index *idx, const char *symbol, enum mfs_tf tf, int year,
+		       struct mfs_index_file *out); /* 1 found, 0 not, -1 error */
+int mfs_index_put_file(struct mfs_index *idx, const char *symbol, enum mfs_tf tf, int year,
+		       const struct mfs_index_file *f);
+int mfs_index_del_file(struct mfs_index *idx, const char *symbol, enum mfs_tf tf, int year);
+
+int mfs_index_get_symbol(struct mfs_index *idx, const char *symbol, struct mfs_index_symbol *out);
+int mfs_index_put_symbol(struct mfs_index *idx, const char *symbol,
+			 const struct mfs_index_symbol *s);
+
+/* Negative cache: 1 and *until if symbol is known-unknown now, else 0. */
+int mfs_index_get_negative(struct mfs_index *idx, const char *symbol, int64_t now,
+			   int64_t *until);
+int mfs_index_put_negative(struct mfs_index *idx, const char *symbol, int64_t until,
+			   const char *reason);
+
+#endif

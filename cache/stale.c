@@ -1,0 +1,156 @@
+/*
+ * Bar completeness and the staleness schedule (see market.h).
+ *
+ * Bars are complete when their period is over: intraday at open + length;
+ * crypto days, weeks (Monday) and months at the next UTC period; stock-like
+ * days at the session close in the exchange zone, weeks at the Saturday
+ * after, months at the first of the next month (local midnight).
+ *
+ * Staleness: intraday files are stale 80% of a bar after the fetch (at
+ * least 60 s); day and longer files after the next settle time: 00:05 UTC
+ * for crypto, one hour after the close on the next weekday for the others
+ * (17:00 New York for US equities).
+ */
+#include <string.h>
+
+#include <marketfs/limits.h>
+
+#include "cache/market.h"
+
+void mfs_market_init(struct mfs_market *m, enum mfs_class cls, const char *tz, int close_minute)
+{
+	m->cls = cls;
+	m->tz = (tz && *tz) ? mfs_tz_get(tz) : NULL;
+	if (!m->tz)
+		m->tz = mfs_tz_get("UTC");
+	m->close_minute = close_minute >= 0 && close_minute < 24 * 60 ? close_minute
+								     : MFS_DEFAULT_CLOSE_MINUTE;
+}
+
+static int utc_calendar(const struct mfs_market *m)
+{
+	return m->cls == MFS_CLASS_CRYPTO;
+}
+
+static int64_t day_of(int64_t t)
+{
+	return t >= 0 ? t / MFS_SECONDS_PER_DAY : -((-t + MFS_SECONDS_PER_DAY - 1) / MFS_SECONDS_PER_DAY);
+}
+
+static int64_t next_month_day(int64_t day)
+{
+	int y;
+	unsigned mo, d;
+
+	mfs_civil_from_days(day, &y, &mo, &d);
+	return mo == 12 ? mfs_days_from_civil(y + 1, 1, 1) : mfs_days_from_civil(y, mo + 1, 1);
+}
+
+/* UTC second of local day `day` at minute `minute` in the market's zone. */
+static int64_t local_at(const struct mfs_market *m, int64_t day, int minute)
+{
+	return mfs_tz_from_local(m->tz, day * MFS_SECONDS_PER_DAY + (int64_t)minute * 60, NULL);
+}
+
+int64_t mfs_bar_end(const struct mfs_market *m, enum mfs_tf tf, int64_t t)
+{
+	if (mfs_tf_is_intraday(tf))
+		return t + mfs_tf_seconds(tf);
+
+	int64_t day = day_of(t);
+	int64_t end_day;
+
+	switch (tf) {
+	case MFS_TF_1D:
+		if (utc_calendar(m))
+			return (day + 1) * MFS_SECONDS_PER_DAY;
+		return local_at(m, day, m->close_minute);
+	case MFS_TF_1W:
+		end_day = day - mfs_weekday_from_days(day) + (utc_calendar(m) ? 7 : 5);
+		break;
+	default: /* 1M */
+		end_day = next_month_day(day);
+		break;
+	}
+	if (utc_calendar(m))
+		return end_day * MFS_SECONDS_PER_DAY;
+	return local_at(m, end_day, 0);
+}
+
+size_t mfs_drop_incomplete(struct mfs_series *s, const struct mfs_market *m, int64_t now)
+{
+	size_t w = 0, dropped = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (mfs_bar_end(m, s->tf, s->bars[i].t) <= now)
+			s->bars[w++] = s->bars[i];
+		else
+			dropped++;
+	}
+	s->n = w;
+	return dropped;
+}
+
+int mfs_bar_year(enum mfs_tf tf, int64_t t)
+{
+	(void)tf; /* dates are stored as UTC midnights, so one rule serves both */
+	return mfs_year_of(t);
+}
+
+void mfs_year_bounds(enum mfs_tf tf, int y, int64_t *lo, int64_t *hi)
+{
+	(void)tf;
+	*lo = mfs_year_start(y);
+	*hi = mfs_year_start(y + 1);
+}
+
+int64_t mfs_stale_after(const struct mfs_market *m, enum mfs_tf tf, int year,
+			int64_t last_updated, int64_t max_age_s)
+{
+	int64_t next = last_updated + MFS_SECONDS_PER_DAY;
+
+	/* A past year fetched a day after it ended holds every bar it ever will. */
+	if (last_updated >= mfs_year_start(year + 1) + MFS_SECONDS_PER_DAY)
+		return 0;
+
+	if (mfs_tf_is_intraday(tf)) {
+		int64_t wait = (int64_t)(mfs_tf_seconds(tf) * MFS_STALE_INTRADAY_FRACTION);
+		next = last_updated + (wait < MFS_STALE_MIN_S ? MFS_STALE_MIN_S : wait);
+	} else if (utc_calendar(m)) {
+		int64_t day = day_of(last_updated);
+		next = day * MFS_SECONDS_PER_DAY + MFS_SETTLE_CRYPTO_UTC_MIN * 60;
+		if (next <= last_updated)
+			next += MFS_SECONDS_PER_DAY;
+	} else {
+		/* one hour after the close, on the next weekday after last_updated */
+		int settle = m->close_minute + 60;
+		int64_t day = mfs_tz_local_day(m->tz, last_updated);
+		for (int i = 0; i < 8; i++, day++) {
+			if (mfs_weekday_from_days(day) >= 5)
+				continue;
+			next = local_at(m, day, settle);
+			if (next > last_updated)
+				break;
+		}
+	}
+	if (max_age_s > 0 && last_updated + max_age_s < next)
+		next = last_updated + max_age_s;
+	return next;
+}
+
+int mfs_bar_on_grid(enum mfs_tf tf, int64_t t)
+{
+	switch (tf) {
+	case MFS_TF_1M:
+	case MFS_TF_5M:
+	case MFS_TF_15M:
+	case MFS_TF_30M:
+		return t % mfs_tf_seconds(tf) == 0;
+	case MFS_TF_1H:
+	case MFS_TF_4H:
+		/* sessions may open on the half hour (09:30 New York) */
+		return t % 1800 == 0;
+	default:
+		return t % MFS_SECONDS_PER_DAY == 0;
+	}
+}

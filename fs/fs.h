@@ -1,0 +1,85 @@
+/*
+ * The FUSE daemon's private vocabulary: the namespace nodes (inode.c), the
+ * low-level operations (ops.c) and the errno map (errmap.c).
+ */
+#ifndef MARKETFS_FS_H
+#define MARKETFS_FS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <fuse_lowlevel.h>
+
+#include <marketfs/cache.h>
+#include <marketfs/config.h>
+#include <marketfs/limits.h>
+
+enum mfs_node_kind {
+	MFS_NODE_ROOT = 0,
+	MFS_NODE_SYMBOL, /* /AAPL */
+	MFS_NODE_TF,     /* /AAPL/1d */
+	MFS_NODE_DATA,   /* /AAPL/1d/2024.csv.gz */
+	MFS_NODE_SIDECAR /* /AAPL/1d/2024.metadata.json */
+};
+
+struct mfs_node {
+	fuse_ino_t ino;
+	enum mfs_node_kind kind;
+	char symbol[MFS_SYMBOL_MAX + 1];
+	enum mfs_tf tf;
+	int year;
+
+	/* guarded by the table lock */
+	uint64_t nlookup;
+	/*
+	 * Page-cache tracking (cvmfs's PageCacheTracker, simplified): which
+	 * version of the file the kernel may hold pages of, and how many
+	 * handles read through the page cache for it.
+	 */
+	bool kernel_has;
+	ino_t kernel_file_ino;
+	int64_t kernel_size, kernel_mtime_ns;
+	unsigned cached_opens;
+
+	struct mfs_node *by_ino_next, *by_key_next;
+};
+
+struct mfs_inodes;
+
+struct mfs_inodes *mfs_inodes_new(void);
+void mfs_inodes_free(struct mfs_inodes *t);
+/*
+ * The node for (kind, symbol, tf, year), created if needed, with its
+ * lookup count raised by one (a reply to LOOKUP hands one to the kernel).
+ */
+struct mfs_node *mfs_inodes_ref(struct mfs_inodes *t, enum mfs_node_kind kind,
+				const char *symbol, enum mfs_tf tf, int year);
+/* The node for ino, or NULL; the pointer stays valid until forgotten. */
+struct mfs_node *mfs_inodes_get(struct mfs_inodes *t, fuse_ino_t ino);
+/* The inode number of a node without creating or counting; 0 if none. */
+fuse_ino_t mfs_inodes_find(struct mfs_inodes *t, enum mfs_node_kind kind, const char *symbol,
+			   enum mfs_tf tf, int year);
+void mfs_inodes_forget(struct mfs_inodes *t, fuse_ino_t ino, uint64_t n);
+/* The table lock, for the page-cache fields of a node. */
+pthread_mutex_t *mfs_inodes_lock(struct mfs_inodes *t);
+
+struct mfs_fs {
+	struct fuse_session *se;
+	struct mfs_cache *cache;
+	const struct mfs_config *cfg;
+	struct mfs_inodes *inodes;
+	uid_t uid;
+	gid_t gid;
+	struct timespec started;
+};
+
+extern const struct fuse_lowlevel_ops mfs_ll_ops;
+/* The cache's hooks: drop the kernel's cached view of what changed. */
+extern const struct mfs_cache_hooks mfs_fs_hooks;
+
+/* enum mfs_err -> errno, in one place. */
+int mfs_errno(enum mfs_err code);
+
+#endif

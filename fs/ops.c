@@ -1,0 +1,689 @@
+/*
+ * The FUSE low-level operations: translate requests into cache calls and
+ * replies, nothing more.
+ *
+ * Namespace (SPEC section 1): / lists symbols; /SYM lists the nine
+ * timeframes; /SYM/TF lists YEAR.csv.gz and YEAR.metadata.json for the
+ * years that exist. Names that can never exist get a cached negative
+ * entry; everything else that does not exist is ENOENT. Lookups, getattr
+ * and readdir answer from the local cache; only open may wait for a
+ * fetch, and it waits on the cache's fetch pool, never doing I/O on the
+ * network itself.
+ *
+ * Sizes: a cached file has its exact size and long attribute timeouts (a
+ * final file) or timeouts that end at stale_after (a live one); a file
+ * never fetched reports size 0 with attribute timeout 0, so the fstat()
+ * that rsync and cp make after open sees the real size.
+ *
+ * Page cache: open keeps the kernel's pages only when they belong to the
+ * same version of the file (same backing inode, size and mtime); a new
+ * version flushes them, or, while handles of the old version are still
+ * open, is read with direct_io so neither reader sees the other's bytes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <marketfs/http.h>
+#include <marketfs/log.h>
+#include <marketfs/symbol.h>
+
+#include "fs/fs.h"
+
+#define DIR_MODE (S_IFDIR | 0555)
+/* what libfuse calls UNKNOWN_INO: "look it up" in a listing */
+#define UNKNOWN_INO 0xffffffff
+#define FILE_MODE (S_IFREG | 0444)
+
+struct handle {
+	int fd;
+	bool cached; /* counted in node->cached_opens */
+};
+
+struct dirbuf {
+	char *p;
+	size_t size;
+};
+
+static struct mfs_fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+/* "2024.csv.gz" -> (2024, DATA); "2024.metadata.json" -> (2024, SIDECAR). */
+static bool parse_year_name(const char *name, int *year, enum mfs_node_kind *kind)
+{
+	if (strlen(name) < 5)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+	*year = atoi(name);
+	if (*year < MFS_FIRST_YEAR || *year > MFS_LAST_YEAR)
+		return false;
+	if (strcmp(name + 4, ".csv.gz") == 0)
+		*kind = MFS_NODE_DATA;
+	else if (strcmp(name + 4, ".metadata.json") == 0)
+		*kind = MFS_NODE_SIDECAR;
+	else
+		return false;
+	return true;
+}
+
+static struct mfs_key key_of(const struct mfs_node *n)
+{
+	struct mfs_key k = { n->symbol, n->tf, n->year,
+			     n->kind == MFS_NODE_DATA ? MFS_KIND_DATA : MFS_KIND_SIDECAR };
+	return k;
+}
+
+/* ---- attributes -------------------------------------------------------- */
+
+static void dir_attr(struct mfs_fs *fs, const struct mfs_node *n, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_mode = DIR_MODE;
+	st->st_nlink = 2;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_atim = st->st_mtim = st->st_ctim = fs->started;
+}
+
+/* Attributes of a file node and how long the kernel may keep them. */
+static int file_attr(struct mfs_fs *fs, const struct mfs_node *n, struct stat *st,
+		     double *timeout)
+{
+	struct mfs_key k = key_of(n);
+	struct mfs_file_state fst;
+	enum mfs_err rc = mfs_cache_stat(fs->cache, &k, &fst);
+
+	if (rc != MFS_OK)
+		return mfs_errno(rc);
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_mode = FILE_MODE;
+	st->st_nlink = 1;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	if (!fst.present) {
+		st->st_atim = st->st_mtim = st->st_ctim = fs->started;
+		*timeout = 0;
+		return 0;
+	}
+	st->st_size = fst.st.st_size;
+	st->st_blocks = (fst.st.st_size + 511) / 512;
+	st->st_blksize = 65536;
+	st->st_mtim = fst.st.st_mtim;
+	st->st_ctim = fst.st.st_mtim;
+	st->st_atim = fst.st.st_atim;
+	if (fst.stale_after == 0) {
+		*timeout = MFS_FINAL_ATTR_TIMEOUT_S;
+	} else {
+		double left = (double)(fst.stale_after - mfs_wall_now());
+		*timeout = left <= 0 ? 0
+				     : (left < MFS_LIVE_ATTR_TIMEOUT_MAX_S ? left
+									  : MFS_LIVE_ATTR_TIMEOUT_MAX_S);
+	}
+	return 0;
+}
+
+static int node_attr(struct mfs_fs *fs, const struct mfs_node *n, struct stat *st,
+		     double *timeout)
+{
+	if (n->kind == MFS_NODE_DATA || n->kind == MFS_NODE_SIDECAR)
+		return file_attr(fs, n, st, timeout);
+	dir_attr(fs, n, st);
+	*timeout = MFS_DIR_ATTR_TIMEOUT_S;
+	return 0;
+}
+
+/* ---- lookup ------------------------------------------------------------ */
+
+/*
+ * Resolve name under parent. Returns 0 and fills *kind etc., ENOENT for a
+ * name that does not exist now, or -1 for a name that never can (cached
+ * as a negative entry).
+ */
+static int resolve(struct mfs_fs *fs, const struct mfs_node *parent, const char *name,
+		   enum mfs_node_kind *kind, const char **symbol, enum mfs_tf *tf, int *year)
+{
+	*symbol = parent->symbol;
+	*tf = parent->tf;
+	*year = 0;
+	switch (parent->kind) {
+	case MFS_NODE_ROOT:
+		if (!mfs_symbol_valid(name) || strcmp(name, "_metadata") == 0)
+			return -1;
+		if (mfs_cache_symbol_unknown(fs->cache, name))
+			return ENOENT;
+		*kind = MFS_NODE_SYMBOL;
+		*symbol = name;
+		*tf = MFS_TF_INVALID;
+		return 0;
+	case MFS_NODE_SYMBOL:
+		*tf = mfs_tf_parse(name);
+		if (*tf == MFS_TF_INVALID)
+			return -1;
+		*kind = MFS_NODE_TF;
+		return 0;
+	case MFS_NODE_TF: {
+		char why[256];
+		if (!parse_year_name(name, year, kind))
+			return -1;
+		if (!mfs_cache_year_exists(fs->cache, parent->symbol, parent->tf, *year, why,
+					   sizeof(why))) {
+			mfs_debug("lookup %s/%s/%s: %s", parent->symbol, mfs_tf_name(parent->tf),
+				  name, why);
+			return ENOENT;
+		}
+		return 0;
+	}
+	default:
+		return ENOTDIR;
+	}
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent_ino, const char *name)
+{
+	struct mfs_fs *fs = fs_of(req);
+	struct mfs_node *parent = mfs_inodes_get(fs->inodes, parent_ino), *n;
+	struct fuse_entry_param e;
+	enum mfs_node_kind kind;
+	const char *symbol;
+	enum mfs_tf tf;
+	int year, rc;
+
+	if (!parent) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	rc = resolve(fs, parent, name, &kind, &symbol, &tf, &year);
+	memset(&e, 0, sizeof(e));
+	if (rc < 0) {
+		/* can never exist: let the kernel remember that */
+		e.ino = 0;
+		e.entry_timeout = MFS_INVALID_NAME_TIMEOUT_S;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (rc > 0) {
+		fuse_reply_err(req, rc);
+		return;
+	}
+	n = mfs_inodes_ref(fs->inodes, kind, symbol, tf, year);
+	if (!n) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = node_attr(fs, n, &e.attr, &e.attr_timeout);
+	if (rc) {
+		mfs_inodes_forget(fs->inodes, n->ino, 1);
+		fuse_reply_err(req, rc);
+		return;
+	}
+	e.ino = n->ino;
+	e.generation = 1;
+	e.entry_timeout = MFS_ENTRY_TIMEOUT_S;
+	if (fuse_reply_entry(req, &e) != 0)
+		mfs_inodes_forget(fs->inodes, n->ino, 1);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	mfs_inodes_forget(fs_of(req)->inodes, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct mfs_fs *fs = fs_of(req);
+
+	for (size_t i = 0; i < count; i++)
+		mfs_inodes_forget(fs->inodes, forgets[i].ino, forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mfs_fs *fs = fs_of(req);
+	struct mfs_node *n = mfs_inodes_get(fs->inodes, ino);
+	struct stat st;
+	double timeout;
+	int rc;
+
+	(void)fi;
+	if (!n) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	rc = node_attr(fs, n, &st, &timeout);
+	if (rc) {
+		fuse_reply_err(req, rc);
+		return;
+	}
+	fuse_reply_attr(req, &st, timeout);
+}
+
+/* ---- directories ------------------------------------------------------- */
+
+static int dirbuf_add(fuse_req_t req, struct dirbuf *b, const char *name, fuse_ino_t ino,
+		      mode_t mode)
+{
+	struct stat st = { .st_ino = ino, .st_mode = mode };
+	size_t old = b->size;
+	size_t need = fuse_add_direntry(req, NULL, 0, name, NULL, 0);
+	char *p = realloc(b->p, old + need);
+
+	if (!p)
+		return -1;
+	b->p = p;
+	b->size += need;
+	fuse_add_direntry(req, b->p + old, need, name, &st, (off_t)b->size);
+	return 0;
+}
+
+struct sym_list {
+	fuse_req_t req;
+	struct dirbuf *b;
+	int failed;
+};
+
+static void add_symbol(void *arg, const char *symbol)
+{
+	struct sym_list *l = arg;
+
+	if (dirbuf_add(l->req, l->b, symbol, UNKNOWN_INO, DIR_MODE) < 0)
+		l->failed = 1;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mfs_fs *fs = fs_of(req);
+	struct mfs_node *n = mfs_inodes_get(fs->inodes, ino);
+	struct dirbuf *b = calloc(1, sizeof(*b));
+	int fail = 0;
+
+	if (!b) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (!n) {
+		free(b);
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if (n->kind == MFS_NODE_DATA || n->kind == MFS_NODE_SIDECAR) {
+		free(b);
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	fail |= dirbuf_add(req, b, ".", n->ino, DIR_MODE);
+	fail |= dirbuf_add(req, b, "..", UNKNOWN_INO, DIR_MODE);
+	if (n->kind == MFS_NODE_ROOT) {
+		struct sym_list l = { req, b, 0 };
+		mfs_cache_symbols(fs->cache, add_symbol, &l);
+		fail |= l.failed;
+	} else if (n->kind == MFS_NODE_SYMBOL) {
+		for (int tf = 0; tf < MFS_TF__COUNT; tf++)
+			fail |= dirbuf_add(req, b, mfs_tf_name((enum mfs_tf)tf), UNKNOWN_INO,
+					   DIR_MODE);
+	} else {
+		int years[MFS_LAST_YEAR - MFS_FIRST_YEAR + 1];
+		unsigned cnt = mfs_cache_years(fs->cache, n->symbol, n->tf, years,
+					       sizeof(years) / sizeof(years[0]));
+		for (unsigned i = 0; i < cnt; i++) {
+			char name[32];
+			snprintf(name, sizeof(name), "%04d.csv.gz", years[i]);
+			fail |= dirbuf_add(req, b, name, UNKNOWN_INO, FILE_MODE);
+			snprintf(name, sizeof(name), "%04d.metadata.json", years[i]);
+			fail |= dirbuf_add(req, b, name, UNKNOWN_INO, FILE_MODE);
+		}
+	}
+	if (fail) {
+		free(b->p);
+		free(b);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)b;
+	fuse_reply_open(req, fi);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct dirbuf *b = (struct dirbuf *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (off < 0 || (size_t)off >= b->size) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	size_t left = b->size - (size_t)off;
+	fuse_reply_buf(req, b->p + off, left < size ? left : size);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirbuf *b = (struct dirbuf *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	free(b->p);
+	free(b);
+	fuse_reply_err(req, 0);
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static void on_interrupt(fuse_req_t req, void *data)
+{
+	(void)req;
+	mfs_cancel_fire(data);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mfs_fs *fs = fs_of(req);
+	struct mfs_node *n = mfs_inodes_get(fs->inodes, ino);
+	struct mfs_error err = { 0 };
+	struct mfs_cancel cancel;
+	struct handle *h;
+	struct stat sb;
+	enum mfs_err rc;
+
+	if (!n) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if (n->kind != MFS_NODE_DATA && n->kind != MFS_NODE_SIDECAR) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+
+	struct mfs_key k = key_of(n);
+	mfs_cancel_init(&cancel, fs->cache);
+	fuse_req_interrupt_func(req, on_interrupt, &cancel);
+	rc = mfs_cache_ensure(fs->cache, &k, &cancel, &err);
+	fuse_req_interrupt_func(req, NULL, NULL); /* before `cancel` goes away */
+	if (rc != MFS_OK) {
+		int e = mfs_errno(rc);
+		if (e == ENOENT || e == EINTR)
+			mfs_notice("open %s/%s/%04d%s: %s", n->symbol, mfs_tf_name(n->tf), n->year,
+				   n->kind == MFS_NODE_DATA ? ".csv.gz" : ".metadata.json", err.msg);
+		else
+			mfs_warn("open %s/%s/%04d%s: %s (%s)", n->symbol, mfs_tf_name(n->tf),
+				 n->year, n->kind == MFS_NODE_DATA ? ".csv.gz" : ".metadata.json",
+				 strerror(e), err.msg);
+		fuse_reply_err(req, e);
+		return;
+	}
+
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	h->fd = mfs_cache_open_file(fs->cache, &k);
+	if (h->fd < 0 || fstat(h->fd, &sb) < 0) {
+		int e = h->fd < 0 ? -h->fd : errno;
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+		mfs_warn("open %s/%s/%04d: cached file vanished: %s", n->symbol,
+			 mfs_tf_name(n->tf), n->year, strerror(e));
+		fuse_reply_err(req, EIO);
+		return;
+	}
+
+	int64_t mt = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
+	if (n->kernel_has && n->kernel_file_ino == sb.st_ino && n->kernel_size == sb.st_size &&
+	    n->kernel_mtime_ns == mt) {
+		fi->keep_cache = 1; /* the kernel's pages are this version */
+		h->cached = true;
+	} else if (n->cached_opens > 0) {
+		fi->direct_io = 1; /* old version still open: bypass its pages */
+	} else {
+		fi->keep_cache = 0; /* flush pages of any older version */
+		n->kernel_has = true;
+		n->kernel_file_ino = sb.st_ino;
+		n->kernel_size = sb.st_size;
+		n->kernel_mtime_ns = mt;
+		h->cached = true;
+	}
+	if (h->cached)
+		n->cached_opens++;
+	pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
+
+	fi->fh = (uint64_t)(uintptr_t)h;
+	if (fuse_reply_open(req, fi) != 0) {
+		/* the opener went away (interrupted just now): undo */
+		pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
+		if (h->cached)
+			n->cached_opens--;
+		pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
+		close(h->fd);
+		free(h);
+	}
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	(void)ino;
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = h->fd;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct mfs_fs *fs = fs_of(req);
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	struct mfs_node *n = mfs_inodes_get(fs->inodes, ino);
+
+	if (h->cached && n) {
+		pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
+		if (n->cached_opens)
+			n->cached_opens--;
+		pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
+	}
+	close(h->fd);
+	free(h);
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct mfs_fs *fs = fs_of(req);
+	struct statvfs sv;
+
+	(void)ino;
+	if (statvfs(fs->cfg->cache_dir, &sv) < 0)
+		memset(&sv, 0, sizeof(sv));
+	sv.f_namemax = 255;
+	sv.f_flag |= ST_RDONLY;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct mfs_fs *fs = fs_of(req);
+
+	if (!mfs_inodes_get(fs->inodes, ino)) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	fuse_reply_err(req, (mask & W_OK) ? EROFS : 0);
+}
+
+/* ---- everything that would write: read-only file system ---------------- */
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	(void)ino, (void)attr, (void)to_set, (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
+{
+	(void)parent, (void)name, (void)mode, (void)rdev;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)parent, (void)name, (void)mode;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent, (void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link, (void)parent, (void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	(void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino, (void)newparent, (void)newname;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	(void)parent, (void)name, (void)mode, (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	(void)ino, (void)buf, (void)size, (void)off, (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	(void)ino, (void)name, (void)value, (void)size, (void)flags;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	(void)ino, (void)name;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+			 struct fuse_file_info *fi)
+{
+	(void)ino, (void)mode, (void)offset, (void)length, (void)fi;
+	fuse_reply_err(req, EROFS);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* We list with plain readdir; lookups give attributes. */
+	conn->want &= ~FUSE_CAP_READDIRPLUS;
+	/* Writeback caching makes no sense read-only. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+}
+
+const struct fuse_lowlevel_ops mfs_ll_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_unlink,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.release = op_release,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.releasedir = op_releasedir,
+	.statfs = op_statfs,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+	.access = op_access,
+	.create = op_create,
+	.fallocate = op_fallocate,
+};
+
+/*
+ * After an install, drop what the kernel caches about the file: its
+ * attributes and any pages of the old version. Runs on a fetch thread,
+ * never inside a FUSE request (libfuse's notify rules).
+ */
+static void fs_installed(void *arg, const char *symbol, enum mfs_tf tf, int year, bool new_symbol)
+{
+	struct mfs_fs *fs = arg;
+	static const enum mfs_node_kind kinds[] = { MFS_NODE_DATA, MFS_NODE_SIDECAR };
+
+	if (!fs->se)
+		return;
+	for (unsigned i = 0; i < 2; i++) {
+		fuse_ino_t ino = mfs_inodes_find(fs->inodes, kinds[i], symbol, tf, year);
+		if (ino)
+			fuse_lowlevel_notify_inval_inode(fs->se, ino, 0, 0);
+	}
+	if (new_symbol)
+		fuse_lowlevel_notify_inval_inode(fs->se, FUSE_ROOT_ID, 0, 0);
+}
+
+/* A symbol became unknown: forget the kernel's entry for it. */
+static void fs_unknown_symbol(void *arg, const char *symbol)
+{
+	struct mfs_fs *fs = arg;
+
+	if (fs->se)
+		fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, symbol, strlen(symbol));
+}
+
+const struct mfs_cache_hooks mfs_fs_hooks = {
+	.installed = fs_installed,
+	.unknown_symbol = fs_unknown_symbol,
+};

@@ -1,0 +1,101 @@
+/*
+ * The cache as the FUSE layer sees it: what exists, how big it is, and
+ * "make this file present and fresh, then let me open it".
+ *
+ * Nothing here blocks on the network except mfs_cache_ensure(), which
+ * waits for a fetch done by the cache's own fetch pool: FUSE worker
+ * threads never talk to a provider.
+ */
+#ifndef MARKETFS_CACHE_H
+#define MARKETFS_CACHE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <marketfs/config.h>
+#include <marketfs/err.h>
+#include <marketfs/timeframe.h>
+
+struct mfs_cache;
+
+enum mfs_cache_kind { MFS_KIND_DATA = 0, MFS_KIND_SIDECAR };
+
+struct mfs_key {
+	const char *symbol;
+	enum mfs_tf tf;
+	int year;
+	enum mfs_cache_kind kind;
+};
+
+struct mfs_file_state {
+	bool present;          /* a verified data+sidecar pair is cached */
+	bool stale;            /* present, and stale_after has passed */
+	struct stat st;        /* of the file asked for (data or sidecar) */
+	int64_t stale_after;   /* 0: final */
+	int64_t last_updated;
+};
+
+/*
+ * A reader's cancellation: mfs_cancel_fire() (from libfuse's interrupt
+ * callback) wakes the waiter, which returns MFS_ERR_CANCELLED while the
+ * fetch goes on.
+ */
+struct mfs_cancel {
+	struct mfs_cache *cache;
+	atomic_bool fired;
+};
+void mfs_cancel_init(struct mfs_cancel *c, struct mfs_cache *cache);
+void mfs_cancel_fire(struct mfs_cancel *c);
+
+/*
+ * What the cache tells the file system layer, from a fetch thread (never
+ * from inside a FUSE request), so it can drop the kernel's cached view.
+ */
+struct mfs_cache_hooks {
+	/* a file pair was installed; new_symbol: its symbol directory is new */
+	void (*installed)(void *arg, const char *symbol, enum mfs_tf tf, int year,
+			  bool new_symbol);
+	/* every provider called the symbol unknown (negative cache) */
+	void (*unknown_symbol)(void *arg, const char *symbol);
+};
+
+struct mfs_cache *mfs_cache_open(const struct mfs_config *cfg, struct mfs_error *err);
+/* Start the fetch pool (after daemonizing: fork keeps only one thread). */
+enum mfs_err mfs_cache_start(struct mfs_cache *c, struct mfs_error *err);
+void mfs_cache_set_hooks(struct mfs_cache *c, const struct mfs_cache_hooks *hooks, void *arg);
+/* Stop the pool (waiting for running fetches up to their deadline) and close. */
+void mfs_cache_close(struct mfs_cache *c);
+
+/* State of a file, from the local tree only (never the network). */
+enum mfs_err mfs_cache_stat(struct mfs_cache *c, const struct mfs_key *k,
+			    struct mfs_file_state *out);
+/*
+ * Which years exist for (symbol, tf): fills years[] ascending, returns the
+ * count. A year exists if it is cached, or lies between the symbol's first
+ * year (learned, else history_start) and this year and some enabled
+ * provider can serve it at tf. Never sends a request.
+ */
+unsigned mfs_cache_years(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, int *years,
+			 unsigned max);
+bool mfs_cache_year_exists(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, int year,
+			   char *why, size_t whylen);
+/* Is symbol remembered as unknown (negative cache)? */
+bool mfs_cache_symbol_unknown(struct mfs_cache *c, const char *symbol);
+/* Symbols to list at the root: cached ones and the watch list. */
+typedef void (*mfs_symbol_fn)(void *arg, const char *symbol);
+void mfs_cache_symbols(struct mfs_cache *c, mfs_symbol_fn fn, void *arg);
+
+/*
+ * Make the file present, and fresh unless a refresh fails (stale-if-error).
+ * Blocks until done, the fetch deadline, or cancellation. MFS_OK means the
+ * file can be opened now.
+ */
+enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
+			      struct mfs_cancel *cancel, struct mfs_error *err);
+/* Open the cached file read-only; returns an fd or -errno. */
+int mfs_cache_open_file(struct mfs_cache *c, const struct mfs_key *k);
+
+#endif

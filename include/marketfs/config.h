@@ -1,0 +1,66 @@
+/*
+ * The configuration, as parsed from the INI file and -o options
+ * (fs/config.c). Plain data: the cache and the providers read it and
+ * never change it after start.
+ */
+#ifndef MARKETFS_CONFIG_H
+#define MARKETFS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <marketfs/err.h>
+#include <marketfs/timeframe.h>
+
+enum mfs_provider_id {
+	MFS_PROV_YAHOO = 0,
+	MFS_PROV_BINANCE,
+	MFS_PROV__COUNT
+};
+
+struct mfs_provider_conf {
+	bool enabled;
+	char *base_url;      /* scheme://host[:port][/prefix], no trailing / */
+	double rate_tokens;  /* rate_limit = TOKENS/PERIOD */
+	double rate_period_s;
+	bool allow_insecure;
+	char *user_agent;    /* NULL: the provider's default */
+};
+
+struct mfs_watch {
+	char *symbol;
+	bool tf[MFS_TF__COUNT];
+};
+
+struct mfs_config {
+	char *path;             /* the file read, or NULL for built-in defaults */
+	char *cache_dir;
+	int history_start;      /* year */
+	int fetch_timeout_s;
+	int negative_ttl_s;     /* how long "unknown symbol" is remembered */
+	int max_parallel_fetches;
+	int fuse_threads;
+	int64_t max_age_s;      /* 0: the SPEC schedule; N: stale N s after fetch */
+	double min_quality;
+	bool offline;
+	struct mfs_watch *watch;
+	unsigned n_watch;
+	struct mfs_provider_conf provider[MFS_PROV__COUNT];
+};
+
+/* Built-in defaults (no file). cache_dir is chosen per SPEC section 7. */
+void mfs_config_defaults(struct mfs_config *cfg);
+/* Read an INI file over the current values. */
+enum mfs_err mfs_config_load(struct mfs_config *cfg, const char *path,
+			     struct mfs_error *err);
+/* Set one key as if from [marketfs] (used for -o cache=DIR etc.). */
+enum mfs_err mfs_config_set(struct mfs_config *cfg, const char *section,
+			    const char *key, const char *value, struct mfs_error *err);
+/* The first of /etc/marketfs/marketfs.conf, ~/.config/marketfs/... that exists. */
+const char *mfs_config_default_path(void);
+void mfs_config_free(struct mfs_config *cfg);
+
+const char *mfs_provider_name(enum mfs_provider_id id);
+int mfs_provider_parse(const char *name); /* -1 if unknown */
+
+#endif

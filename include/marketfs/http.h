@@ -1,0 +1,71 @@
+/*
+ * A minimal HTTP GET client over libcurl for the providers.
+ *
+ * One struct mfs_http per thread (it owns a CURL easy handle, so
+ * connections are reused between requests of that thread). Bodies are
+ * capped; the whole request has a deadline; the User-Agent is chosen by
+ * the caller. URLs may carry API keys: use mfs_http_redact() before a URL
+ * goes into any message.
+ */
+#ifndef MARKETFS_HTTP_H
+#define MARKETFS_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <marketfs/err.h>
+
+struct mfs_http;
+
+struct mfs_http_request {
+	const char *url;
+	const char *const *headers; /* NULL-terminated "Name: value", or NULL */
+	const char *user_agent;     /* NULL: "marketfs/VERSION" */
+	size_t max_body_bytes;      /* 0: MFS_HTTP_MAX_BODY_BYTES */
+	int64_t deadline_ms;        /* mfs_now_ms() clock; 0: none */
+	bool allow_insecure;        /* plain http to a non-loopback host */
+	bool follow_redirects;
+};
+
+struct mfs_http_response {
+	long status;          /* 0 if no HTTP answer arrived */
+	char *body;           /* NUL-terminated, owned; never NULL after OK */
+	size_t len;
+	char content_type[128];
+	int64_t retry_after_s; /* Retry-After in seconds, -1 if absent */
+};
+
+struct mfs_http *mfs_http_new(void);
+void mfs_http_free(struct mfs_http *h);
+
+/*
+ * Perform a GET. MFS_OK means an HTTP answer arrived (any status); errors
+ * are transport-level (MFS_ERR_TRANSPORT, MFS_ERR_TIMEOUT, MFS_ERR_INVALID
+ * for a refused plain-http URL, MFS_ERR_PARSE for an oversized body).
+ */
+enum mfs_err mfs_http_get(struct mfs_http *h, const struct mfs_http_request *req,
+			  struct mfs_http_response *resp, struct mfs_error *err);
+void mfs_http_response_free(struct mfs_http_response *resp);
+
+/*
+ * Copy url into out with the values of secret-bearing query parameters
+ * (apikey, apiKey, token, userid, key, api_key, crumb) replaced by "***".
+ */
+void mfs_http_redact(const char *url, char *out, size_t outlen);
+
+/* True if url's host is 127.0.0.0/8, ::1 or localhost. */
+bool mfs_http_is_loopback(const char *url);
+
+/* Percent-encode s (everything but RFC 3986 unreserved) into out; -1 if too small. */
+int mfs_http_urlencode(const char *s, char *out, size_t outlen);
+
+/* Monotonic clock in milliseconds; wall clock in seconds. */
+int64_t mfs_now_ms(void);
+int64_t mfs_wall_now(void);
+
+/* Global libcurl setup; call once before threads start. */
+int mfs_http_global_init(void);
+void mfs_http_global_cleanup(void);
+
+#endif

@@ -1,0 +1,359 @@
+/*
+ * HTTP GET over libcurl for the providers.
+ *
+ * Owns one CURL easy handle per struct mfs_http (one per fetch thread), so
+ * keep-alive connections are reused between that thread's requests. It
+ * enforces what every provider needs and none should re-implement: HTTPS
+ * with verification (plain http only to loopback or when allowed), a body
+ * size cap, connect/low-speed/overall timeouts from a deadline, Retry-After
+ * parsing, and URL redaction for messages. It never retries: that is
+ * provider.c's job, where the rate limiter lives.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include <marketfs/http.h>
+#include <marketfs/limits.h>
+#include <marketfs/log.h>
+
+struct mfs_http {
+	CURL *curl;
+};
+
+struct body {
+	char *buf;
+	size_t len, cap, max;
+	int too_big;
+};
+
+static const char *const secret_params[] = {
+	"apikey", "apiKey", "api_key", "token", "userid", "key", "crumb", NULL,
+};
+
+int64_t mfs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t mfs_wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int mfs_http_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void mfs_http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+struct mfs_http *mfs_http_new(void)
+{
+	struct mfs_http *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->curl = curl_easy_init();
+	if (!h->curl) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void mfs_http_free(struct mfs_http *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h);
+}
+
+void mfs_http_response_free(struct mfs_http_response *resp)
+{
+	free(resp->body);
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after_s = -1;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct body *b = userp;
+	size_t n = size * nmemb;
+
+	if (b->len + n > b->max) {
+		b->too_big = 1;
+		return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 16384;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *nb = realloc(b->buf, cap);
+		if (!nb)
+			return 0;
+		b->buf = nb;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, data, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct mfs_http_response *resp = userp;
+	size_t n = size * nmemb;
+	static const char ra[] = "retry-after:";
+
+	if (n > sizeof(ra) && strncasecmp(data, ra, sizeof(ra) - 1) == 0) {
+		const char *v = data + sizeof(ra) - 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (isdigit((unsigned char)*v)) {
+			long s = strtol(v, NULL, 10);
+			resp->retry_after_s = s < 0 ? 0 : s;
+		} else {
+			/* An HTTP date: curl can parse it. */
+			char tmp[128];
+			size_t l = n - (size_t)(v - data);
+			if (l >= sizeof(tmp))
+				l = sizeof(tmp) - 1;
+			memcpy(tmp, v, l);
+			tmp[l] = '\0';
+			time_t when = curl_getdate(tmp, NULL);
+			if (when > 0) {
+				int64_t d = (int64_t)when - mfs_wall_now();
+				resp->retry_after_s = d < 0 ? 0 : d;
+			}
+		}
+	}
+	return n;
+}
+
+static int is_secret(const char *name, size_t len)
+{
+	for (int i = 0; secret_params[i]; i++)
+		if (strlen(secret_params[i]) == len && strncmp(name, secret_params[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+void mfs_http_redact(const char *url, char *out, size_t outlen)
+{
+	size_t o = 0;
+	const char *q = strchr(url, '?');
+
+	if (outlen == 0)
+		return;
+	if (!q) {
+		snprintf(out, outlen, "%s", url);
+		return;
+	}
+	/* copy up to and including '?' */
+	for (const char *p = url; p <= q && o + 1 < outlen; p++)
+		out[o++] = *p;
+	const char *p = q + 1;
+	while (*p && o + 1 < outlen) {
+		const char *amp = strchr(p, '&');
+		const char *end = amp ? amp : p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		size_t nlen = eq ? (size_t)(eq - p) : (size_t)(end - p);
+		const char *src = p;
+		size_t slen = (size_t)(end - p);
+		char buf[64];
+		if (eq && is_secret(p, nlen)) {
+			snprintf(buf, sizeof(buf), "%.*s=***", (int)(nlen < 40 ? nlen : 40), p);
+			src = buf;
+			slen = strlen(buf);
+		}
+		for (size_t i = 0; i < slen && o + 1 < outlen; i++)
+			out[o++] = src[i];
+		if (amp && o + 1 < outlen)
+			out[o++] = '&';
+		p = amp ? amp + 1 : end;
+	}
+	out[o] = '\0';
+}
+
+/* Host part of an http(s) URL, lower-cased, without brackets or port. */
+static int url_host(const char *url, char *host, size_t len)
+{
+	const char *p = strstr(url, "://");
+	if (!p)
+		return -1;
+	p += 3;
+	const char *at = NULL;
+	for (const char *s = p; *s && *s != '/' && *s != '?'; s++)
+		if (*s == '@')
+			at = s;
+	if (at)
+		p = at + 1;
+	size_t n = 0;
+	if (*p == '[') {
+		p++;
+		while (*p && *p != ']' && n + 1 < len)
+			host[n++] = (char)tolower((unsigned char)*p++);
+	} else {
+		while (*p && *p != ':' && *p != '/' && *p != '?' && n + 1 < len)
+			host[n++] = (char)tolower((unsigned char)*p++);
+	}
+	host[n] = '\0';
+	return n ? 0 : -1;
+}
+
+bool mfs_http_is_loopback(const char *url)
+{
+	char host[256];
+
+	if (url_host(url, host, sizeof(host)) < 0)
+		return false;
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+		return true;
+	if (strncmp(host, "127.", 4) == 0) {
+		for (const char *s = host + 4; *s; s++)
+			if (!isdigit((unsigned char)*s) && *s != '.')
+				return false;
+		return true;
+	}
+	return false;
+}
+
+int mfs_http_urlencode(const char *s, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = (char)c;
+		} else {
+			if (o + 3 >= outlen)
+				return -1;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (o >= outlen)
+		return -1;
+	out[o] = '\0';
+	return (int)o;
+}
+
+enum mfs_err mfs_http_get(struct mfs_http *h, const struct mfs_http_request *req,
+			  struct mfs_http_response *resp, struct mfs_error *err)
+{
+	struct body b = { .max = req->max_body_bytes ? req->max_body_bytes
+						     : (size_t)MFS_HTTP_MAX_BODY_BYTES };
+	struct curl_slist *hdrs = NULL;
+	char redacted[1024];
+	enum mfs_err rc = MFS_OK;
+	CURL *c = h->curl;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after_s = -1;
+	mfs_http_redact(req->url, redacted, sizeof(redacted));
+
+	if (strncmp(req->url, "https://", 8) != 0) {
+		if (strncmp(req->url, "http://", 7) != 0)
+			return mfs_error_set(err, MFS_ERR_INVALID, "unsupported URL scheme: %s",
+					     redacted);
+		if (!req->allow_insecure && !mfs_http_is_loopback(req->url))
+			return mfs_error_set(err, MFS_ERR_INVALID,
+					     "refusing plain http to a non-loopback host (%s); "
+					     "use https or set allow_insecure = true",
+					     redacted);
+	}
+
+	long timeout_ms = 0;
+	if (req->deadline_ms) {
+		timeout_ms = (long)(req->deadline_ms - mfs_now_ms());
+		if (timeout_ms <= 0)
+			return mfs_error_set(err, MFS_ERR_TIMEOUT, "deadline passed before %s",
+					     redacted);
+	}
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip, deflate, br as built */
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)MFS_HTTP_CONNECT_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)MFS_HTTP_LOW_SPEED_BYTES);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)MFS_HTTP_LOW_SPEED_TIME_S);
+	if (timeout_ms)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_USERAGENT,
+			 req->user_agent ? req->user_agent : "marketfs/" MFS_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+	if (req->headers) {
+		for (const char *const *hp = req->headers; *hp; hp++) {
+			struct curl_slist *n = curl_slist_append(hdrs, *hp);
+			if (!n) {
+				rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			hdrs = n;
+		}
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	}
+
+	CURLcode cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (cc != CURLE_OK) {
+		if (b.too_big)
+			rc = mfs_error_set(err, MFS_ERR_PARSE,
+					   "answer from %s is larger than %zu bytes", redacted,
+					   b.max);
+		else if (cc == CURLE_OPERATION_TIMEDOUT)
+			rc = mfs_error_set(err, MFS_ERR_TIMEOUT, "%s: %s", redacted,
+					   curl_easy_strerror(cc));
+		else
+			rc = mfs_error_set(err, MFS_ERR_TRANSPORT, "%s: %s", redacted,
+					   curl_easy_strerror(cc));
+		goto out;
+	}
+	char *ct = NULL;
+	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+		snprintf(resp->content_type, sizeof(resp->content_type), "%s", ct);
+	if (!b.buf) {
+		b.buf = calloc(1, 1);
+		if (!b.buf) {
+			rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	resp->body = b.buf;
+	resp->len = b.len;
+	b.buf = NULL;
+	mfs_debug("GET %s -> %ld (%zu bytes)", redacted, resp->status, resp->len);
+out:
+	free(b.buf);
+	curl_slist_free_all(hdrs);
+	return rc;
+}

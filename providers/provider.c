@@ -1,0 +1,242 @@
+/*
+ * One configured provider: its rate limiter and the retrying GET that
+ * every provider's fetch goes through.
+ *
+ * The token bucket is per provider for the whole daemon (all fetch
+ * threads share it), refilled continuously at rate_tokens/rate_period_s
+ * with a burst of rate_tokens. A 429/418 with Retry-After blocks the whole
+ * provider until then, not only the request that saw it: the next request
+ * would be refused too. Waiting never outlives the fetch's deadline; a
+ * wait that cannot fit is reported as a rate limit at once.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <marketfs/limits.h>
+#include <marketfs/log.h>
+#include <marketfs/provider.h>
+
+#include "providers/provider_impl.h"
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	while (ms > 0 && nanosleep(&ts, &ts) != 0)
+		;
+}
+
+void mfs_provider_init(struct mfs_provider *p, enum mfs_provider_id id,
+		       const struct mfs_provider_ops *ops, const struct mfs_provider_conf *conf)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->ops = ops;
+	p->conf = conf;
+	pthread_mutex_init(&p->mu, NULL);
+	p->tokens = conf->rate_tokens;
+	p->refilled_ms = mfs_now_ms();
+	/* per-provider jitter seed: deterministic enough, different per provider */
+	p->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)id ^ (uint64_t)p->refilled_ms;
+}
+
+void mfs_provider_destroy(struct mfs_provider *p)
+{
+	pthread_mutex_destroy(&p->mu);
+}
+
+static void refill(struct mfs_provider *p, int64_t now)
+{
+	double rate = p->conf->rate_tokens / (p->conf->rate_period_s * 1000.0);
+
+	p->tokens += (double)(now - p->refilled_ms) * rate;
+	if (p->tokens > p->conf->rate_tokens)
+		p->tokens = p->conf->rate_tokens;
+	p->refilled_ms = now;
+}
+
+/* Take one token, waiting as needed; fails if the wait passes the deadline. */
+static enum mfs_err take_token(struct mfs_provider *p, int64_t deadline_ms, struct mfs_error *err)
+{
+	for (;;) {
+		int64_t now = mfs_now_ms(), wait;
+
+		pthread_mutex_lock(&p->mu);
+		refill(p, now);
+		if (p->blocked_until_ms > now) {
+			wait = p->blocked_until_ms - now;
+		} else if (p->tokens >= 1.0) {
+			p->tokens -= 1.0;
+			pthread_mutex_unlock(&p->mu);
+			return MFS_OK;
+		} else {
+			double rate = p->conf->rate_tokens / (p->conf->rate_period_s * 1000.0);
+			wait = (int64_t)ceil((1.0 - p->tokens) / rate);
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (deadline_ms && now + wait > deadline_ms)
+			return mfs_error_set(err, MFS_ERR_RATE_LIMIT,
+					     "%s: rate limit: next request allowed in %.1f s, "
+					     "after the fetch deadline",
+					     p->ops->name, (double)wait / 1000.0);
+		sleep_ms(wait < 1 ? 1 : wait);
+	}
+}
+
+static int64_t backoff_ms(struct mfs_provider *p, unsigned attempt)
+{
+	int64_t base = (int64_t)MFS_HTTP_BACKOFF_BASE_MS << (attempt > 4 ? 4 : attempt);
+	uint64_t r;
+
+	if (base > MFS_HTTP_BACKOFF_MAX_MS)
+		base = MFS_HTTP_BACKOFF_MAX_MS;
+	pthread_mutex_lock(&p->mu);
+	/* xorshift64: jitter only, no quality needed */
+	p->rng ^= p->rng << 13;
+	p->rng ^= p->rng >> 7;
+	p->rng ^= p->rng << 17;
+	r = p->rng;
+	pthread_mutex_unlock(&p->mu);
+	/* full jitter in [base/2, base] */
+	return base / 2 + (int64_t)(r % (uint64_t)(base / 2 + 1));
+}
+
+void mfs_provider_note(struct mfs_provider *p, enum mfs_err result, const char *msg)
+{
+	pthread_mutex_lock(&p->mu);
+	if (result == MFS_OK) {
+		p->successes++;
+	} else {
+		p->errors++;
+		snprintf(p->last_error, sizeof(p->last_error), "%s", msg ? msg : "");
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+enum mfs_err mfs_provider_get(struct mfs_fetch_ctx *ctx, const char *path_and_query,
+			      const char *const *headers, struct mfs_http_response *resp,
+			      struct mfs_error *err)
+{
+	struct mfs_provider *p = ctx->prov;
+	const struct mfs_provider_conf *conf = p->conf;
+	char url[4096], redacted[1024];
+	enum mfs_err rc = MFS_OK;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after_s = -1;
+	if (snprintf(url, sizeof(url), "%s%s", conf->base_url, path_and_query) >= (int)sizeof(url))
+		return mfs_error_set(err, MFS_ERR_INVALID, "%s: request URL too long",
+				     p->ops->name);
+	mfs_http_redact(url, redacted, sizeof(redacted));
+
+	struct mfs_http_request req = {
+		.url = url,
+		.headers = headers,
+		.user_agent = conf->user_agent ? conf->user_agent : p->ops->user_agent,
+		.deadline_ms = ctx->deadline_ms,
+		.allow_insecure = conf->allow_insecure,
+		.follow_redirects = true,
+	};
+
+	for (unsigned attempt = 0; attempt < MFS_HTTP_MAX_TRIES; attempt++) {
+		int64_t wait;
+
+		rc = take_token(p, ctx->deadline_ms, err);
+		if (rc != MFS_OK)
+			return rc;
+		mfs_http_response_free(resp);
+		ctx->requests++;
+		rc = mfs_http_get(ctx->http, &req, resp, err);
+		if (rc == MFS_ERR_INVALID || rc == MFS_ERR_NOMEM || rc == MFS_ERR_PARSE)
+			return rc;
+		if (rc == MFS_ERR_TIMEOUT && ctx->deadline_ms && mfs_now_ms() >= ctx->deadline_ms)
+			return rc;
+		if (rc == MFS_OK) {
+			long st = resp->status;
+			if (st == 429 || st == 418) {
+				wait = resp->retry_after_s >= 0 ? resp->retry_after_s * 1000
+								 : backoff_ms(p, attempt);
+				pthread_mutex_lock(&p->mu);
+				if (mfs_now_ms() + wait > p->blocked_until_ms)
+					p->blocked_until_ms = mfs_now_ms() + wait;
+				pthread_mutex_unlock(&p->mu);
+				rc = mfs_error_set(err, MFS_ERR_RATE_LIMIT,
+						   "%s: HTTP %ld (rate limited%s) from %s",
+						   p->ops->name, st,
+						   st == 418 ? ", IP banned" : "", redacted);
+			} else if (st >= 500) {
+				wait = backoff_ms(p, attempt);
+				rc = mfs_error_set(err, MFS_ERR_SERVER, "%s: HTTP %ld from %s",
+						   p->ops->name, st, redacted);
+			} else {
+				return MFS_OK;
+			}
+		} else {
+			wait = backoff_ms(p, attempt);
+		}
+		mfs_info("%s: try %u of %u failed: %s", p->ops->name, attempt + 1,
+			 MFS_HTTP_MAX_TRIES, err ? err->msg : mfs_err_name(rc));
+		if (attempt + 1 == MFS_HTTP_MAX_TRIES)
+			break;
+		if (ctx->deadline_ms && mfs_now_ms() + wait > ctx->deadline_ms) {
+			if (rc == MFS_ERR_RATE_LIMIT && err)
+				snprintf(err->msg + strlen(err->msg),
+					 sizeof(err->msg) - strlen(err->msg),
+					 "; Retry-After %.0f s is past the fetch deadline",
+					 (double)wait / 1000.0);
+			return rc;
+		}
+		/* a rate-limit wait is taken by take_token through blocked_until */
+		if (rc != MFS_ERR_RATE_LIMIT)
+			sleep_ms(wait);
+	}
+	return rc;
+}
+
+void mfs_fetch_result_init(struct mfs_fetch_result *res, enum mfs_tf tf)
+{
+	memset(res, 0, sizeof(*res));
+	mfs_series_init(&res->series, tf);
+	res->close_minute = -1;
+}
+
+void mfs_fetch_result_free(struct mfs_fetch_result *res)
+{
+	mfs_series_free(&res->series);
+}
+
+double mfs_provider_reliability(const struct mfs_provider *p)
+{
+	struct mfs_provider *mp = (struct mfs_provider *)p; /* the lock is not state */
+	double r;
+
+	pthread_mutex_lock(&mp->mu);
+	r = (p->successes + p->errors) ? (double)p->successes / (double)(p->successes + p->errors)
+				       : 1.0;
+	pthread_mutex_unlock(&mp->mu);
+	return r;
+}
+
+const struct mfs_provider_ops *mfs_provider_ops(const struct mfs_provider *p)
+{
+	return p->ops;
+}
+
+const struct mfs_provider_conf *mfs_provider_conf(const struct mfs_provider *p)
+{
+	return p->conf;
+}
+
+const char *mfs_provider_get_name(const struct mfs_provider *p)
+{
+	return p->ops->name;
+}
+
+void mfs_provider_rate_desc(const struct mfs_provider *p, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%g/%gs", p->conf->rate_tokens, p->conf->rate_period_s);
+}

@@ -1,0 +1,434 @@
+#!/usr/bin/python3
+"""Self-test of the mock provider (and a cross-check of the test oracle).
+
+Starts mockprovider.py on port 0, exercises every endpoint, hazard and
+fault, checks that a small reference client reading the mock's answers
+reproduces tests/integration/expected.py exactly, then stops the server
+with SIGTERM. Prints "N passed, M failed"; exit status 0 only if M == 0.
+"""
+
+import http.client
+import json
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, datetime, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import dataset as D  # noqa: E402
+import expected as E  # noqa: E402
+import mockprovider as M  # noqa: E402
+
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
+PORT = None
+RESULTS = {"passed": 0, "failed": 0}
+
+
+def check(name, cond, detail=""):
+    if cond:
+        RESULTS["passed"] += 1
+    else:
+        RESULTS["failed"] += 1
+        print(f"FAIL: {name} {detail}")
+
+
+def req(path, method="GET", body=None, ua=UA, timeout=10):
+    """(status, headers dict, body bytes) of one request on a new connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=timeout)
+    headers = {"User-Agent": ua} if ua else {}
+    data = json.dumps(body).encode() if body is not None else None
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=data, headers=headers)
+    r = conn.getresponse()
+    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    conn.close()
+    return out
+
+
+def jreq(path, **kw):
+    st, hd, body = req(path, **kw)
+    return st, hd, json.loads(body)
+
+
+def fault(**spec):
+    st, _, _ = req("/_control/fault", method="POST", body=spec)
+    assert st == 200, spec
+
+
+def reset():
+    req("/_control/reset", method="POST", body={})
+
+
+def denoise(x):
+    """Shortest decimal that reads back as the same float32 (what marketfs must do)."""
+    w = struct.unpack("f", struct.pack("f", x))[0]
+    for p in range(1, 10):
+        s = "%.*g" % (p, w)
+        if struct.unpack("f", struct.pack("f", float(s)))[0] == w:
+            return float(s)
+    return x
+
+
+def chart(sym, p1, p2, interval, **kw):
+    return jreq(f"/v8/finance/chart/{sym}?period1={p1}&period2={p2}&interval={interval}&events=div%2Csplits", **kw)
+
+
+def utc(y, m=1, d=1, hh=0, mm=0):
+    return int(datetime(y, m, d, hh, mm, tzinfo=timezone.utc).timestamp())
+
+
+# ------------------------------------------------------ reference clients
+def yahoo_year_csv(sym, tf, year, now):
+    """What a correct client makes of the mock's answers for one file."""
+    interval = E.YAHOO_INTERVAL[tf]
+    p1, p2 = utc(year), min(utc(year + 1), int(now))
+    if tf in E.INTRADAY_S:
+        p1 = max(p1, int(now) - D.YAHOO_WINDOW_DAYS[tf] * 86400)
+    st, _, js = chart(sym, p1, p2, interval)
+    assert st == 200, js
+    res = js["chart"]["result"][0]
+    q = res["indicators"]["quote"][0]
+    adj = res["indicators"].get("adjclose", [{}])[0].get("adjclose")
+    rows = {}
+    for i, t in enumerate(res.get("timestamp", [])):
+        vals = [q[k][i] for k in ("open", "high", "low", "close", "volume")] + ([adj[i]] if adj else [])
+        if t >= p2 or None in vals:
+            continue
+        if tf in E.INTRADAY_S:
+            if t + E.INTRADAY_S[tf] > now:
+                continue
+            stamp = datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        else:
+            stamp = D.ny_date(t).isoformat()
+        rows[stamp] = [denoise(v) for v in vals[:4]] + [vals[4]] + [denoise(v) for v in vals[5:]]
+    lines = [E.HEADER + (",adj_close" if adj else "")]
+    for stamp in sorted(rows):
+        v = rows[stamp]
+        lines.append(",".join([stamp] + [E.fmt_number(x) for x in v[:4]] + [E.fmt_number(v[4], True)]
+                              + [E.fmt_number(x) for x in v[5:]]))
+    return "\n".join(lines) + "\n"
+
+
+def binance_year_csv(sym, tf, year, now):
+    start, end, rows = utc(year) * 1000, utc(year + 1) * 1000 - 1, []
+    while True:
+        st, _, page = jreq(f"/api/v3/klines?symbol={sym}&interval={tf}&startTime={start}&endTime={end}&limit=1000")
+        assert st == 200, page
+        rows += page
+        if len(page) < 1000:
+            break
+        start = page[-1][0] + 1
+    lines = [E.HEADER]
+    for k in rows:
+        if k[6] + 1 > now * 1000:
+            continue
+        ts = datetime.fromtimestamp(k[0] // 1000, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        ts = ts if tf in E.INTRADAY_S else ts[:10]
+        lines.append(",".join([ts] + [E.fmt_number(float(x)) for x in k[1:5]] + [E.fmt_number(float(k[5]), True)]))
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ tests
+def test_yahoo():
+    st, hd, body = req("/v8/finance/chart/AAPL?period1=1&period2=2&interval=1d", ua=None)
+    check("yahoo no UA -> 429", st == 429 and body == b"Too Many Requests" and "text/plain" in hd["content-type"])
+    st, _, _ = req("/v8/finance/chart/AAPL?period1=1&period2=2&interval=1d", ua="curl/7.88.1")
+    check("yahoo curl UA -> 429", st == 429)
+    st, _, js = chart("AAPL", utc(2024), utc(2025), "1d")
+    res = js["chart"]["result"][0]
+    meta, ts, q = res["meta"], res["timestamp"], res["indicators"]["quote"][0]
+    check("1d status/error", st == 200 and js["chart"]["error"] is None)
+    check("1d key order not alphabetical",
+          list(q) != sorted(q) and set(q) == {"open", "high", "low", "close", "volume"})
+    check("1d arrays aligned", all(len(v) == len(ts) for v in q.values())
+          and len(res["indicators"]["adjclose"][0]["adjclose"]) == len(ts))
+    check("1d float32 noise", any(len(repr(v).split(".")[1]) > 6 for v in q["close"] if v is not None))
+    check("1d winter 14:30Z / summer 13:30Z", ts[0] == utc(2024, 1, 2, 14, 30) and utc(2024, 7, 1, 13, 30) in ts)
+    nulls = [i for i, v in enumerate(q["open"]) if v is None]
+    check("1d null bars", len(nulls) == 3 and all(D.ny_date(ts[i]).timetuple().tm_yday % 97 == 13 for i in nulls)
+          and all(q[k][i] is None for k in q for i in nulls))
+    check("1d bar at period2 appended", ts[-1] == utc(2025, 1, 2, 14, 30) and ts[-2] < utc(2025))
+    off = int(datetime.now(D.NY).utcoffset().total_seconds())
+    check("meta", meta["exchangeTimezoneName"] == "America/New_York" and meta["gmtoffset"] == off
+          and meta["firstTradeDate"] == 1262615400 and meta["dataGranularity"] == "1d" and meta["priceHint"] == 2
+          and meta["timezone"] in ("EST", "EDT") and "regular" in meta["currentTradingPeriod"])
+    _, _, js = chart("MSFT", utc(2024), utc(2025), "1wk")
+    res = js["chart"]["result"][0]
+    check("1wk Monday anchor (holiday Monday)", res["timestamp"][0] == D.ny_epoch(date(2024, 1, 1))
+          and "adjclose" in res["indicators"] and res["meta"]["firstTradeDate"] == D.ny_epoch(date(2012, 1, 3)))
+    _, _, js = chart("AAPL", utc(2024), utc(2025), "1mo")
+    check("1mo first-of-month anchor", D.ny_epoch(date(2024, 6, 1)) in js["chart"]["result"][0]["timestamp"])
+    st, _, js = chart("AAPL", utc(2024, 1, 6), utc(2024, 1, 7), "1d")  # a Saturday
+    res = js["chart"]["result"][0]
+    check("empty range", st == 200 and "timestamp" not in res and res["indicators"] == {"quote": [{}]})
+    st, _, js = chart("%5EGSPC", 1, 2, "1d")
+    check("unknown symbol 404", st == 404 and js["chart"]["error"]["code"] == "Not Found"
+          and js["chart"]["result"] is None)
+    st, _, js = chart("%41APL", utc(2024), utc(2024, 2), "1d")
+    check("symbol percent-decoded", st == 200 and js["chart"]["result"][0]["meta"]["symbol"] == "AAPL")
+    now = int(time.time())
+    st, _, js = chart("AAPL", utc(2020), utc(2021), "1h")
+    check("1h outside 730 days -> 422", st == 422 and "730 days" in js["chart"]["error"]["description"])
+    st, _, js = chart("AAPL", now - 61 * 86400, now, "5m")
+    check("5m outside 60 days -> 422", st == 422 and "60 days" in js["chart"]["error"]["description"])
+    st, _, js = chart("AAPL", now - 9 * 86400, now, "1m")
+    check("1m > 8 days -> 422", st == 422 and js["chart"]["error"]["description"] ==
+          "Only 8 days worth of 1m granularity data are allowed to be fetched per request.")
+    st, _, js = chart("AAPL", now - 8 * 86400, now, "1m")
+    res = js["chart"]["result"][0]
+    check("1m recent ok", st == 200 and "adjclose" not in res["indicators"] and res["meta"]["dataGranularity"] == "1m")
+    st, _, js = chart("AAPL", now - 30 * 86400, now, "1h")
+    ts = js["chart"]["result"][0].get("timestamp", [])
+    check("1h grid 09:30..15:30", st == 200 and ts and {datetime.fromtimestamp(t, D.NY).strftime("%H:%M") for t in ts}
+          == {"09:30", "10:30", "11:30", "12:30", "13:30", "14:30", "15:30"})
+    st, _, _ = chart("AAPL", utc(2024), utc(2025), "4h")
+    check("4h -> 400", st == 400)
+
+
+def test_yahoo_inprocess():
+    """Clock-dependent hazards, with a fixed 'now' through the pure function."""
+    now = D.ny_epoch(date(2026, 11, 18), (11, 7)) + 13  # Wednesday 11:07:13 New York
+    q = {"period1": str(utc(2026, 11, 1)), "period2": str(now + 86400), "interval": "1d"}
+    res = M.yahoo_chart("AAPL", q, now).body["chart"]["result"][0]
+    ts, close = res["timestamp"], res["indicators"]["quote"][0]["close"]
+    check("live duplicate row", ts[-1] == now and ts[-2] == D.ny_epoch(date(2026, 11, 18)) and close[-1] == close[-2])
+    early = D.ny_epoch(date(2026, 11, 18), (9, 0))
+    res = M.yahoo_chart("AAPL", dict(q, period2=str(early + 86400)), early).body["chart"]["result"][0]
+    check("no live row before 09:30", res["timestamp"][-1] == D.ny_epoch(date(2026, 11, 17)))
+    null_day = date(2026, 4, 20)  # day of year 110 -> null
+    t = D.ny_epoch(null_day, (12, 0))
+    res = M.yahoo_chart("AAPL", {"period1": str(t - 86400), "period2": str(t + 86400), "interval": "1d"}, t)
+    quote = res.body["chart"]["result"][0]["indicators"]["quote"][0]
+    check("live row on a null day is null", quote["open"][-1] is None and quote["open"][-2] is None)
+    q5 = {"period1": str(now - 3 * 86400), "period2": str(now + 60), "interval": "5m"}
+    res = M.yahoo_chart("AAPL", q5, now).body["chart"]["result"][0]
+    check("forming 5m bar present", res["timestamp"][-1] == D.ny_epoch(date(2026, 11, 18), (11, 5)))
+    res = M.yahoo_chart("AAPL", dict(q, interval="1d"), now, granularity="3mo").body
+    check("granularity override", res["chart"]["result"][0]["meta"]["dataGranularity"] == "3mo")
+
+
+def test_binance():
+    now_ms = int(time.time() * 1000)
+    st, hd, rows = jreq("/api/v3/klines?symbol=BTCUSDT&interval=1m")
+    dec8 = re.compile(r"^\d+\.\d{8}$")
+    check("klines default 500", st == 200 and len(rows) == 500 and "x-mbx-used-weight-1m" in hd)
+    check("kline shape", all(len(r) == 12 and isinstance(r[0], int) and isinstance(r[6], int) and isinstance(r[8], int)
+                             and all(dec8.match(r[i]) for i in (1, 2, 3, 4, 5, 7, 9, 10)) and r[11] == "0"
+                             for r in rows))
+    check("close = next open - 1", all(a[6] == b[0] - 1 for a, b in zip(rows, rows[1:])))
+    check("last kline still open", rows[-1][0] <= now_ms + 1000 and rows[-1][6] > now_ms)
+    check("OHLC consistent", all(float(r[3]) <= min(float(r[1]), float(r[4])) <= max(float(r[1]), float(r[4]))
+                                 <= float(r[2]) for r in rows))
+    _, _, rows = jreq("/api/v3/klines?symbol=ETHUSDT&interval=1h&limit=1500")
+    check("limit clamped to 1000", len(rows) == 1000)
+    firsts = {"1m": D.LISTING_MS, "4h": D.LISTING_MS, "1d": utc(2017, 8, 17) * 1000,
+              "1w": utc(2017, 8, 14) * 1000, "1M": utc(2017, 8, 1) * 1000}
+    for iv, t0 in firsts.items():
+        _, _, rows = jreq(f"/api/v3/klines?symbol=BTCUSDT&interval={iv}&startTime=0&limit=2")
+        check(f"first {iv} kline", rows[0][0] == t0 and rows[1][0] == rows[0][6] + 1, rows[:1])
+    end = utc(2021, 3, 1) * 1000 + 123
+    _, _, rows = jreq(f"/api/v3/klines?symbol=BTCUSDT&interval=1d&endTime={end}&limit=10")
+    check("endTime only -> newest up to it", len(rows) == 10 and rows[-1][0] == utc(2021, 3, 1) * 1000)
+    _, _, rows = jreq(f"/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime={utc(2020, 11, 30, 4) * 1000}&limit=4")
+    check("1h outage", [r[0] for r in rows] == [utc(2020, 11, 30, h) * 1000 for h in (4, 5, 7, 8)])
+    _, _, rows = jreq(f"/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime={utc(2020, 11, 30, 5, 59) * 1000}&limit=2")
+    check("1m outage", [r[0] for r in rows] == [utc(2020, 11, 30, 5, 59) * 1000, utc(2020, 11, 30, 7) * 1000])
+    _, _, rows = jreq(f"/api/v3/klines?symbol=BTCUSDT&interval=4h&startTime={utc(2020, 11, 30, 4) * 1000}&limit=1")
+    check("4h bar over outage present", rows[0][0] == utc(2020, 11, 30, 4) * 1000)
+    _, _, rows = jreq(f"/api/v3/klines?symbol=ETHUSDT&interval=1h&startTime={utc(2020, 11, 30, 6) * 1000}&limit=1")
+    check("no outage for ETH", rows[0][0] == utc(2020, 11, 30, 6) * 1000)
+    st, _, js = jreq("/api/v3/klines?symbol=FOOUSDT&interval=1m")
+    check("unknown symbol -1121", st == 400 and js == {"code": -1121, "msg": "Invalid symbol."})
+    st, _, js = jreq("/api/v3/klines?symbol=BTCUSDT&interval=1H")
+    check("bad interval -1120", st == 400 and js == {"code": -1120, "msg": "Invalid interval."})
+    st, _, js = jreq("/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime=10&endTime=5")
+    check("start > end -1023", st == 400 and js["code"] == -1023)
+    st, _, js = jreq("/api/v3/exchangeInfo?symbol=ETHUSDT")
+    check("exchangeInfo", st == 200 and js["symbols"][0]["symbol"] == "ETHUSDT" and js["timezone"] == "UTC")
+    st, _, js = jreq("/api/v3/exchangeInfo?symbol=NOPE")
+    check("exchangeInfo unknown", st == 400 and js["code"] == -1121)
+    best = 9.0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        st, _, rows = jreq(f"/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime={utc(2024, 3, 1) * 1000}&limit=1000")
+        best = min(best, time.perf_counter() - t0)
+    check("1000-row 1m page < 100 ms", st == 200 and len(rows) == 1000 and best < 0.1, f"{best * 1000:.1f} ms")
+
+
+def test_faults():
+    reset()
+    path = f"/v8/finance/chart/AAPL?period1={utc(2024)}&period2={utc(2024, 2)}&interval=1d"
+    fault(provider="yahoo", mode="500")
+    check("fault 500", req(path)[0] == 500 and req(path)[0] == 200)
+    fault(provider="yahoo", mode="500", count=2, path_contains="MSFT")
+    msft = path.replace("AAPL", "MSFT")
+    check("path_contains + count", [req(path)[0], req(msft)[0], req(msft)[0], req(msft)[0]] == [200, 500, 500, 200])
+    fault(provider="yahoo", mode="429", retry_after=7)
+    st, hd, body = req(path)
+    check("yahoo 429", st == 429 and body == b"Too Many Requests" and hd.get("retry-after") == "7")
+    kl = "/api/v3/klines?symbol=BTCUSDT&interval=1d&limit=5"
+    fault(provider="binance", mode="429", retry_after=3)
+    st, hd, body = req(kl)
+    check("binance 429", st == 429 and json.loads(body)["code"] == -1003 and hd.get("retry-after") == "3")
+    fault(provider="binance", mode="418", retry_after=2)
+    st, hd, _ = req(kl)
+    check("binance 418", st == 418 and hd.get("retry-after") == "2")
+    fault(provider="binance", mode="451")
+    st, _, body = req(kl)
+    js = json.loads(body)
+    check("binance 451", st == 451 and js["code"] == 0 and "restricted location" in js["msg"])
+    fault(provider="yahoo", mode="malformed")
+    st, _, body = req(path)
+    check("malformed", st == 200 and body == b'{"chart":{"result":[{"meta":')
+    fault(provider="yahoo", mode="granularity")
+    check("granularity", jreq(path)[2]["chart"]["result"][0]["meta"]["dataGranularity"] == "3mo")
+    fault(provider="*", mode="slow", delay_ms=300)
+    t0 = time.monotonic()
+    check("slow", req(kl)[0] == 200 and time.monotonic() - t0 >= 0.3)
+    fault(provider="binance", mode="truncate")
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
+    conn.request("GET", kl)
+    r = conn.getresponse()
+    try:
+        r.read()
+        ok = False
+    except http.client.IncompleteRead:
+        ok = True
+    check("truncate", ok and r.status == 200)
+    fault(provider="yahoo", mode="stall", stall_s=1)
+    t0 = time.monotonic()
+    try:
+        req(path, timeout=5)
+        ok = False
+    except (http.client.RemoteDisconnected, ConnectionError):
+        ok = time.monotonic() - t0 >= 0.9
+    check("stall then close", ok)
+    fault(provider="yahoo", mode="stall")
+    done = []
+    th = threading.Thread(target=lambda: done.append(_swallow(lambda: req(path, timeout=10))))
+    th.start()
+    time.sleep(0.3)
+    reset()
+    th.join(5)
+    check("reset releases stalls", not th.is_alive())
+    fault(provider="*", mode="500", count=-1)
+    check("count -1", [req(path)[0], req(kl)[0], req(path)[0]] == [500, 500, 500])
+    reset()
+    check("reset clears faults", req(path)[0] == 200)
+    st, _, _ = req("/_control/fault", method="POST", body={"mode": "nope"})
+    check("bad fault -> 400", st == 400)
+
+
+def _swallow(fn):
+    try:
+        return fn()
+    except Exception as e:  # the stalled request ends with a disconnect
+        return e
+
+
+def test_log():
+    reset()
+    req("/v8/finance/chart/AAPL?period1=1&period2=2&interval=1d", ua="curl/8")
+    req("/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=1")
+    req("/nothing")
+    _, _, log = jreq("/_control/log")
+    check("log entries", [e["provider"] for e in log] == ["yahoo", "binance", "other"], log)
+    e = log[0]
+    check("log fields", e["method"] == "GET" and e["path"] == "/v8/finance/chart/AAPL" and e["status"] == 429
+          and e["query"] == {"period1": "1", "period2": "2", "interval": "1d"} and e["user_agent"] == "curl/8"
+          and isinstance(e["ts"], float) and log[1]["status"] == 200 and log[2]["status"] == 404)
+    reset()
+    check("reset clears log", jreq("/_control/log")[2] == [])
+    check("health", jreq("/_control/health")[2] == {"ok": True})
+
+
+def test_oracle():
+    now = time.time()
+    csv = E.expected_csv("yahoo", "AAPL", "1d", 2024, now)
+    check("oracle header + final newline", csv.startswith("timestamp,open,high,low,close,volume,adj_close\n")
+          and csv.endswith("\n") and "e" not in csv.split("\n", 1)[1])
+    check("oracle drops null rows", len(csv.splitlines()) - 1 == len(D.sessions("AAPL", 2024)) - 3)
+    check("oracle header-only file", E.expected_csv("yahoo", "AAPL", "1d", 2009, now)
+          == "timestamp,open,high,low,close,volume,adj_close\n")
+    try:
+        E.expected_rows("yahoo", "AAPL", "4h", 2024, now)
+        check("oracle 4h yahoo raises", False)
+    except ValueError:
+        check("oracle 4h yahoo raises", True)
+    first = E.expected_rows("yahoo", "AAPL", "1w", 2024, now, period_date="first_session")[0][0]
+    check("oracle first_session label", first == "2024-01-02")
+    check("oracle intraday format", E.expected_csv("binance", "BTCUSDT", "1h", 2020, now).splitlines()[1]
+          .startswith("2020-01-01 00:00:00,"))
+    check("oracle all_years", E.all_years("binance", "ETHUSDT", "1d", now)[0] == 2017
+          and E.all_years("yahoo", "MSFT", "1m", now)[-1] == datetime.now(timezone.utc).year)
+    year = datetime.now(timezone.utc).year
+    cases = [("AAPL", "1d", 2024), ("MSFT", "1d", 2012), ("MSFT", "1w", 2024), ("AAPL", "1M", 2024),
+             ("AAPL", "1d", year), ("AAPL", "1h", year), ("MSFT", "5m", year)]
+    for sym, tf, y in cases:
+        exp = E.expected_csv("yahoo", sym, tf, y, now)
+        got = yahoo_year_csv(sym, tf, y, now)
+        if tf in E.INTRADAY_S:  # compare away from the moving window edge
+            edge = datetime.fromtimestamp(now - D.YAHOO_WINDOW_DAYS[tf] * 86400 + 600, timezone.utc)
+            exp, got = (_rows_after(text, edge.strftime("%Y-%m-%d %H:%M:%S")) for text in (exp, got))
+            check(f"client == oracle yahoo {sym} {tf} {y}", exp == got and len(exp) > 0)
+        else:
+            check(f"client == oracle yahoo {sym} {tf} {y}", exp == got and exp.count("\n") > 1)
+    for sym, tf, y in [("BTCUSDT", "1h", 2020), ("ETHUSDT", "1d", 2017), ("BTCUSDT", "1w", 2017),
+                       ("BTCUSDT", "1M", 2017), ("ETHUSDT", "4h", year), ("BTCUSDT", "1d", year)]:
+        exp = E.expected_csv("binance", sym, tf, y, now)
+        check(f"client == oracle binance {sym} {tf} {y}", exp == binance_year_csv(sym, tf, y, now)
+              and exp.count("\n") > 1)
+
+
+def _rows_after(csv_text, stamp):
+    return [ln for ln in csv_text.splitlines()[1:] if ln[:19] >= stamp]
+
+
+def main():
+    global PORT
+    tmp = tempfile.mkdtemp(prefix="mockprovider-selftest-")
+    port_file = os.path.join(tmp, "port")
+    server = os.path.join(HERE, "mockprovider.py")
+    rc = subprocess.run([sys.executable, server, "--port", "0", "--port-file", port_file, "--bind", "0.0.0.0"],
+                        capture_output=True, timeout=30).returncode
+    check("refuses non-loopback bind", rc == 2)
+    proc = subprocess.Popen([sys.executable, server, "--port", "0", "--port-file", port_file])
+    try:
+        for _ in range(100):
+            if os.path.exists(port_file):
+                break
+            time.sleep(0.05)
+        with open(port_file) as fh:
+            PORT = int(fh.read())
+        check("health", jreq("/_control/health")[2] == {"ok": True})
+        for test in (test_yahoo, test_yahoo_inprocess, test_binance, test_faults, test_log, test_oracle):
+            try:
+                test()
+            except Exception as e:  # report and continue with the next group
+                check(test.__name__, False, f"raised {type(e).__name__}: {e}")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = None
+        check("SIGTERM exits cleanly", rc == 0, f"rc={rc}")
+        for name in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, name))
+        os.rmdir(tmp)
+    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    return 0 if RESULTS["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,795 @@
+/*
+ * Unit tests for fs/config.c: defaults, a complete file, every error path
+ * (each must name the file, the line and the key), the watch list,
+ * durations and rate limits, mfs_config_set() and mfs_config_free().
+ *
+ * Files are written into a fresh mkdtemp() directory per test. When the
+ * tests run as root, the non-root defaults are checked with seteuid() to
+ * an unprivileged uid inside the (forked) test and restored after it.
+ */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <marketfs/config.h>
+#include <marketfs/limits.h>
+
+#define NOBODY_UID 65534
+
+static char tmpdir[256];
+static char conf_path[320];
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "%s/mfs-config-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	chmod(tmpdir, 0755); /* readable after seteuid(NOBODY_UID) */
+	snprintf(conf_path, sizeof(conf_path), "%s/marketfs.conf", tmpdir);
+}
+
+static void teardown(void)
+{
+	char sub[400];
+
+	unlink(conf_path);
+	snprintf(sub, sizeof(sub), "%s/marketfs/marketfs.conf", tmpdir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/marketfs", tmpdir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/adir", tmpdir);
+	rmdir(sub);
+	rmdir(tmpdir);
+}
+
+static const char *write_conf(const char *text)
+{
+	FILE *f = fopen(conf_path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+	return conf_path;
+}
+
+/* ---- defaults ---------------------------------------------------------- */
+
+static void check_defaults_except_cache(const struct mfs_config *c)
+{
+	ck_assert_ptr_null(c->path);
+	ck_assert_int_eq(c->history_start, 2000);
+	ck_assert_int_eq(c->fetch_timeout_s, 120);
+	ck_assert_int_eq(c->negative_ttl_s, 3600);
+	ck_assert_int_eq(c->max_parallel_fetches, 4);
+	ck_assert_int_eq(c->fuse_threads, 64);
+	ck_assert_int_eq(c->max_age_s, 0);
+	ck_assert_double_eq(c->min_quality, 0.5);
+	ck_assert(!c->offline);
+	ck_assert_ptr_null(c->watch);
+	ck_assert_uint_eq(c->n_watch, 0);
+
+	ck_assert(c->provider[MFS_PROV_YAHOO].enabled);
+	ck_assert_str_eq(c->provider[MFS_PROV_YAHOO].base_url,
+			 "https://query2.finance.yahoo.com");
+	ck_assert_double_eq(c->provider[MFS_PROV_YAHOO].rate_tokens, 60);
+	ck_assert_double_eq(c->provider[MFS_PROV_YAHOO].rate_period_s, 60);
+	ck_assert(!c->provider[MFS_PROV_YAHOO].allow_insecure);
+	ck_assert_ptr_null(c->provider[MFS_PROV_YAHOO].user_agent);
+
+	ck_assert(c->provider[MFS_PROV_BINANCE].enabled);
+	ck_assert_str_eq(c->provider[MFS_PROV_BINANCE].base_url,
+			 "https://data-api.binance.vision");
+	ck_assert_double_eq(c->provider[MFS_PROV_BINANCE].rate_tokens, 1200);
+	ck_assert_double_eq(c->provider[MFS_PROV_BINANCE].rate_period_s, 60);
+	ck_assert(!c->provider[MFS_PROV_BINANCE].allow_insecure);
+	ck_assert_ptr_null(c->provider[MFS_PROV_BINANCE].user_agent);
+}
+
+/* Run the rest of the test as an ordinary user (the test is forked). */
+static void become_user(void)
+{
+	if (geteuid() == 0)
+		ck_assert_int_eq(seteuid(NOBODY_UID), 0);
+}
+
+static void become_root_again(void)
+{
+	if (getuid() == 0)
+		ck_assert_int_eq(seteuid(0), 0);
+}
+
+START_TEST(test_defaults)
+{
+	struct mfs_config c;
+
+	mfs_config_defaults(&c);
+	check_defaults_except_cache(&c);
+	ck_assert_ptr_nonnull(c.cache_dir);
+	if (geteuid() == 0)
+		ck_assert_str_eq(c.cache_dir, "/var/cache/marketfs");
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_defaults_user_cache_dir)
+{
+	struct mfs_config c;
+
+	become_user();
+	setenv("XDG_CACHE_HOME", "/xdg/cache/", 1);
+	mfs_config_defaults(&c);
+	ck_assert_str_eq(c.cache_dir, "/xdg/cache/marketfs");
+	check_defaults_except_cache(&c);
+	mfs_config_free(&c);
+
+	/* A relative XDG_CACHE_HOME is ignored (XDG base directory spec). */
+	setenv("XDG_CACHE_HOME", "relative", 1);
+	setenv("HOME", "/home/analyst", 1);
+	mfs_config_defaults(&c);
+	ck_assert_str_eq(c.cache_dir, "/home/analyst/.cache/marketfs");
+	mfs_config_free(&c);
+
+	unsetenv("XDG_CACHE_HOME");
+	mfs_config_defaults(&c);
+	ck_assert_str_eq(c.cache_dir, "/home/analyst/.cache/marketfs");
+	mfs_config_free(&c);
+	become_root_again();
+}
+END_TEST
+
+START_TEST(test_default_path_user)
+{
+	char dir[400];
+	const char *p;
+
+	become_user();
+	setenv("XDG_CONFIG_HOME", tmpdir, 1);
+	ck_assert_ptr_null(mfs_config_default_path());
+	become_root_again();
+
+	snprintf(dir, sizeof(dir), "%s/marketfs", tmpdir);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	strcat(dir, "/marketfs.conf");
+	fclose(fopen(dir, "w"));
+
+	become_user();
+	p = mfs_config_default_path();
+	ck_assert_ptr_nonnull(p);
+	ck_assert_str_eq(p, dir);
+
+	unsetenv("XDG_CONFIG_HOME");
+	setenv("HOME", "/nonexistent-home", 1);
+	ck_assert_ptr_null(mfs_config_default_path());
+	become_root_again();
+}
+END_TEST
+
+START_TEST(test_default_path_root)
+{
+	const char *p;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return;
+	p = mfs_config_default_path();
+	if (stat("/etc/marketfs/marketfs.conf", &st) == 0)
+		ck_assert_str_eq(p, "/etc/marketfs/marketfs.conf");
+	else
+		ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* ---- a complete file --------------------------------------------------- */
+
+static const char full_conf[] =
+	"\xEF\xBB\xBF; marketfs configuration\n"
+	"# comments of both kinds\n"
+	"\n"
+	"[marketfs]\n"
+	"cache_dir = /srv/market/cache/\n"
+	"history_start = 1990\n"
+	"fetch_timeout = 2m\n"
+	"negative_ttl = 0\n"
+	"max_parallel_fetches = 8\n"
+	"fuse_threads = 16\n"
+	"max_age = 1h ; an inline comment\n"
+	"min_quality = 0.75\n"
+	"offline = yes\n"
+	"watch = AAPL:1d,1h BTCUSDT:1m\n"
+	"\n"
+	"[provider.yahoo]\n"
+	"enabled = off\n"
+	"base_url = http://127.0.0.1:8080/\n"
+	"rate_limit = 5/60s\n"
+	"allow_insecure = TRUE\n"
+	"user_agent = Mozilla/5.0 (X11; Linux x86_64)\n"
+	"\n"
+	"[provider.binance]\n"
+	"base_url = https://mirror.example.com/binance//\n"
+	"rate_limit = 1200/1m\n"
+	"\n"
+	"[marketfs]\n"
+	"; a section may be reopened\n";
+
+START_TEST(test_full_file)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	const struct mfs_provider_conf *y, *b;
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf(full_conf), &err), MFS_OK);
+	ck_assert_str_eq(c.path, conf_path);
+	ck_assert_str_eq(c.cache_dir, "/srv/market/cache");
+	ck_assert_int_eq(c.history_start, 1990);
+	ck_assert_int_eq(c.fetch_timeout_s, 120);
+	ck_assert_int_eq(c.negative_ttl_s, 0);
+	ck_assert_int_eq(c.max_parallel_fetches, 8);
+	ck_assert_int_eq(c.fuse_threads, 16);
+	ck_assert_int_eq(c.max_age_s, 3600);
+	ck_assert_double_eq(c.min_quality, 0.75);
+	ck_assert(c.offline);
+
+	ck_assert_uint_eq(c.n_watch, 2);
+	ck_assert_str_eq(c.watch[0].symbol, "AAPL");
+	ck_assert(c.watch[0].tf[MFS_TF_1D] && c.watch[0].tf[MFS_TF_1H]);
+	ck_assert(!c.watch[0].tf[MFS_TF_1M]);
+	ck_assert_str_eq(c.watch[1].symbol, "BTCUSDT");
+	ck_assert(c.watch[1].tf[MFS_TF_1M] && !c.watch[1].tf[MFS_TF_1D]);
+
+	y = &c.provider[MFS_PROV_YAHOO];
+	ck_assert(!y->enabled);
+	ck_assert_str_eq(y->base_url, "http://127.0.0.1:8080");
+	ck_assert_double_eq(y->rate_tokens, 5);
+	ck_assert_double_eq(y->rate_period_s, 60);
+	ck_assert(y->allow_insecure);
+	ck_assert_str_eq(y->user_agent, "Mozilla/5.0 (X11; Linux x86_64)");
+
+	b = &c.provider[MFS_PROV_BINANCE];
+	ck_assert(b->enabled);
+	ck_assert_str_eq(b->base_url, "https://mirror.example.com/binance");
+	ck_assert_double_eq(b->rate_tokens, 1200);
+	ck_assert_double_eq(b->rate_period_s, 60);
+	ck_assert(!b->allow_insecure);
+	ck_assert_ptr_null(b->user_agent);
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_crlf_and_empty_file)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf("[marketfs]\r\nhistory_start = 2010\r\n"),
+					 &err),
+			 MFS_OK);
+	ck_assert_int_eq(c.history_start, 2010);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf(""), &err), MFS_OK);
+	ck_assert_int_eq(c.history_start, 2010); /* loaded over current values */
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_load_over_current_values)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "cache_dir", "/from/option", &err),
+			 MFS_OK);
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "watch", "SPY", &err), MFS_OK);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf("[provider.binance]\nenabled = no\n"),
+					 &err),
+			 MFS_OK);
+	ck_assert_str_eq(c.cache_dir, "/from/option");
+	ck_assert_uint_eq(c.n_watch, 1);
+	ck_assert_str_eq(c.watch[0].symbol, "SPY");
+	ck_assert(!c.provider[MFS_PROV_BINANCE].enabled);
+	ck_assert(c.provider[MFS_PROV_YAHOO].enabled);
+
+	/* A watch key in the file replaces the list. */
+	ck_assert_int_eq(mfs_config_load(&c, write_conf("[marketfs]\nwatch = QQQ:1w\n"), &err),
+			 MFS_OK);
+	ck_assert_uint_eq(c.n_watch, 1);
+	ck_assert_str_eq(c.watch[0].symbol, "QQQ");
+	ck_assert(c.watch[0].tf[MFS_TF_1W]);
+	mfs_config_free(&c);
+}
+END_TEST
+
+/* ---- errors ------------------------------------------------------------ */
+
+#define MAX_NEEDLES 4
+
+static const struct bad_case {
+	const char *text;
+	int line;
+	/* Each must appear in the message; "!x": x must not (a secret). */
+	const char *needle[MAX_NEEDLES];
+} bad_cases[] = {
+	/* unknown names */
+	{ "[marketfs]\ncolour = blue\n", 2, { "[marketfs] colour", "unknown key", "cache_dir" } },
+	{ "[marketfs]\nhistory_start = 2001\n[foo]\n", 3, { "unknown section [foo]" } },
+	{ "[marketfs]\n[foo]\nkey = 1\n", 2, { "unknown section [foo]" } },
+	{ "[ marketfs ]\nhistory_start = 2001\n", 1, { "unknown section [ marketfs ]" } },
+	{ "[provider.polygon]\nenabled = true\n", 1,
+	  { "unknown provider 'polygon' (known: yahoo, binance)" } },
+	{ "# x\n\n[provider.polygon]\n", 3, { "unknown provider 'polygon'" } },
+	{ "[provider.Yahoo]\n", 1, { "unknown provider 'Yahoo'" } },
+	{ "[provider.yahoo]\nsecret = hunter2\n", 2,
+	  { "[provider.yahoo] secret", "unknown key", "rate_limit", "!hunter2" } },
+	{ "[provider.yahoo]\napi_key = SECRET123\n", 2,
+	  { "[provider.yahoo] api_key", "not supported", "!SECRET123" } },
+	{ "[marketfs]\ncache_max_size = 20G\n", 2, { "cache_max_size", "not supported" } },
+	{ "[rules]\ncrypto.* = binance\n", 1, { "[rules]", "not supported" } },
+	{ "history_start = 2001\n", 1, { "before any section", "[marketfs]" } },
+	{ "[marketfs]\nenabled = true\n", 2, { "[marketfs] enabled", "unknown key" } },
+	{ "[provider.yahoo]\nhistory_start = 2001\n", 2, { "[provider.yahoo] history_start" } },
+	/* numbers */
+	{ "[marketfs]\nhistory_start = 20x4\n", 2,
+	  { "[marketfs] history_start = '20x4'", "expected an integer from 1970 to 2200" } },
+	{ "[marketfs]\nhistory_start =\n", 2, { "history_start = ''", "expected an integer" } },
+	{ "[marketfs]\nhistory_start = 1969\n", 2, { "history_start", "1970 to 2200" } },
+	{ "[marketfs]\nhistory_start = 2201\n", 2, { "history_start", "1970 to 2200" } },
+	{ "[marketfs]\nhistory_start = +2001\n", 2, { "history_start" } },
+	{ "[marketfs]\nhistory_start = 99999999999999999999\n", 2, { "history_start" } },
+	{ "[marketfs]\nfetch_timeout = 0\n", 2, { "fetch_timeout", "from 1s to 3600s" } },
+	{ "[marketfs]\nfetch_timeout = 3601\n", 2, { "fetch_timeout", "from 1s to 3600s" } },
+	{ "[marketfs]\nfetch_timeout = 2h\n", 2, { "fetch_timeout" } },
+	{ "[marketfs]\nfetch_timeout = -5\n", 2, { "fetch_timeout" } },
+	{ "[marketfs]\nnegative_ttl = 604801\n", 2, { "negative_ttl", "0s to 604800s" } },
+	{ "[marketfs]\nnegative_ttl = 8d\n", 2, { "negative_ttl" } },
+	{ "[marketfs]\nmax_parallel_fetches = 0\n", 2, { "max_parallel_fetches", "1 to 64" } },
+	{ "[marketfs]\nmax_parallel_fetches = 65\n", 2, { "max_parallel_fetches" } },
+	{ "[marketfs]\nfuse_threads = 3\n", 2, { "fuse_threads", "4 to 1024" } },
+	{ "[marketfs]\nfuse_threads = 1025\n", 2, { "fuse_threads", "4 to 1024" } },
+	{ "[marketfs]\nmin_quality = 1.5\n", 2, { "min_quality", "from 0 to 1" } },
+	{ "[marketfs]\nmin_quality = -0.1\n", 2, { "min_quality" } },
+	{ "[marketfs]\nmin_quality = nan\n", 2, { "min_quality" } },
+	{ "[marketfs]\nmin_quality = 0.5x\n", 2, { "min_quality" } },
+	{ "[marketfs]\nmax_age = 5w\n", 2, { "max_age = '5w'", "expected a duration" } },
+	{ "[marketfs]\nmax_age = -1\n", 2, { "max_age" } },
+	{ "[marketfs]\nmax_age = 1.5h\n", 2, { "max_age" } },
+	{ "[marketfs]\nmax_age = 1H\n", 2, { "max_age" } },
+	{ "[marketfs]\nmax_age = 1 h\n", 2, { "max_age" } },
+	{ "[marketfs]\nmax_age = 99999999999999999999d\n", 2, { "max_age" } },
+	/* booleans */
+	{ "[marketfs]\noffline = maybe\n", 2,
+	  { "[marketfs] offline = 'maybe'", "expected true/false" } },
+	{ "[provider.binance]\nenabled = 2\n", 2, { "[provider.binance] enabled = '2'" } },
+	{ "[provider.binance]\nallow_insecure =\n", 2, { "allow_insecure" } },
+	/* rate limits */
+	{ "[provider.yahoo]\nrate_limit = 5 per minute\n", 2,
+	  { "[provider.yahoo] rate_limit = '5 per minute': expected N/PERIOD such as 5/60s" } },
+	{ "[provider.yahoo]\nrate_limit = 0/60s\n", 2, { "rate_limit", "N/PERIOD" } },
+	{ "[provider.yahoo]\nrate_limit = -1/60s\n", 2, { "rate_limit" } },
+	{ "[provider.yahoo]\nrate_limit = 5/0s\n", 2, { "rate_limit" } },
+	{ "[provider.yahoo]\nrate_limit = 5/\n", 2, { "rate_limit" } },
+	{ "[provider.yahoo]\nrate_limit = /60s\n", 2, { "rate_limit" } },
+	{ "[provider.yahoo]\nrate_limit = 5/60x\n", 2, { "rate_limit" } },
+	{ "[provider.yahoo]\nrate_limit = 5\n", 2, { "rate_limit" } },
+	{ "[provider.yahoo]\nrate_limit = 5/60s/2\n", 2, { "rate_limit" } },
+	/* base URLs */
+	{ "[provider.yahoo]\nbase_url = ftp://example.com\n", 2,
+	  { "[provider.yahoo] base_url = 'ftp://example.com'", "http:// or https://" } },
+	{ "[provider.yahoo]\nbase_url = example.com\n", 2, { "base_url" } },
+	{ "[provider.yahoo]\nbase_url = https://\n", 2, { "base_url" } },
+	{ "[provider.yahoo]\nbase_url = https:///v8\n", 2, { "base_url" } },
+	{ "[provider.yahoo]\nbase_url = https://h/x?key=1\n", 2, { "base_url" } },
+	{ "[provider.yahoo]\nbase_url = https://user:pw123@h/x?y\n", 2,
+	  { "base_url", "<redacted>", "!pw123" } },
+	/* paths */
+	{ "[marketfs]\ncache_dir = cache/dir\n", 2,
+	  { "[marketfs] cache_dir = 'cache/dir'", "absolute path" } },
+	{ "[marketfs]\ncache_dir = ~/cache\n", 2, { "cache_dir", "'~' is not expanded" } },
+	{ "[marketfs]\ncache_dir =\n", 2, { "cache_dir", "absolute path" } },
+	/* the watch list */
+	{ "[marketfs]\nwatch = AAPL:2d\n", 2,
+	  { "[marketfs] watch = 'AAPL:2d'", "unknown timeframe '2d' in 'AAPL:2d'", "1m 5m 15m" } },
+	{ "[marketfs]\nwatch = MSFT bad/sym:1d\n", 2, { "watch", "invalid symbol 'bad/sym'" } },
+	{ "[marketfs]\nwatch = AAPL:\n", 2, { "watch", "empty timeframe" } },
+	{ "[marketfs]\nwatch = AAPL:1d,,1h\n", 2, { "watch", "empty timeframe" } },
+	{ "[marketfs]\nwatch = AAPL:1d,\n", 2, { "watch", "empty timeframe" } },
+	{ "[marketfs]\nwatch = AAPL:daily\n", 2, { "watch", "unknown timeframe 'daily'" } },
+	{ "[marketfs]\nwatch = AAPL:1D\n", 2, { "watch", "unknown timeframe '1D'" } },
+	{ "[marketfs]\nwatch = ..:1d\n", 2, { "watch", "invalid symbol '..'" } },
+	{ "[marketfs]\nwatch = :1d\n", 2, { "watch", "invalid symbol ''" } },
+	{ "[marketfs]\nwatch = ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456\n", 2,
+	  { "watch", "invalid symbol" } },
+	{ "[marketfs]\nwatch = AAPL\n  MSFT:2h\n", 3, { "watch", "unknown timeframe '2h'" } },
+	/* file structure */
+	{ "[marketfs]\nthis line has no equals sign\n", 2, { "syntax error" } },
+	{ "[marketfs\nhistory_start = 2001\n", 1, { "syntax error" } },
+	{ "[marketfs]\nbogus line\ncolour = x\n", 2, { "syntax error" } },
+	{ "[marketfs]\nhistory_start = 2001\nhistory_start = 2002\n", 3,
+	  { "[marketfs] history_start", "duplicate key", "first set on line 2" } },
+	{ "[provider.yahoo]\nenabled = no\n[provider.yahoo]\nenabled = yes\n", 4,
+	  { "[provider.yahoo] enabled", "duplicate" } },
+	{ "[marketfs]\n  cache_dir = /x\n  offline = true\n", 3,
+	  { "[marketfs] cache_dir", "continuation" } },
+	{ "; c\n\n# c\n[marketfs]\n\n; c\n\nfuse_threads = 1\n", 8, { "fuse_threads" } },
+};
+
+START_TEST(test_errors)
+{
+	const struct bad_case *bc = &bad_cases[_i];
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	char where[400];
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf(bc->text), &err), MFS_ERR_CONFIG);
+	ck_assert_int_eq(err.code, MFS_ERR_CONFIG);
+	snprintf(where, sizeof(where), "%s:%d: ", conf_path, bc->line);
+	ck_assert_msg(strncmp(err.msg, where, strlen(where)) == 0,
+		      "case %d: message '%s' does not start with '%s'", _i, err.msg, where);
+	for (int i = 0; i < MAX_NEEDLES && bc->needle[i]; i++) {
+		const char *n = bc->needle[i];
+
+		if (n[0] == '!')
+			ck_assert_msg(!strstr(err.msg, n + 1), "case %d: '%s' leaked in '%s'", _i,
+				      n + 1, err.msg);
+		else
+			ck_assert_msg(strstr(err.msg, n), "case %d: '%s' not in '%s'", _i, n,
+				      err.msg);
+	}
+	/* All or nothing: the config is unchanged. */
+	check_defaults_except_cache(&c);
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_error_long_line)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	char text[1024];
+	char where[400];
+
+	strcpy(text, "[marketfs]\nwatch =");
+	for (int i = 0; i < 60; i++)
+		strcat(text, " AAPL:1d");
+	strcat(text, "\n");
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf(text), &err), MFS_ERR_CONFIG);
+	snprintf(where, sizeof(where), "%s:2: line longer than", conf_path);
+	ck_assert_msg(strstr(err.msg, where), "'%s'", err.msg);
+	ck_assert_uint_eq(c.n_watch, 0);
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_error_files)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	char path[400];
+
+	mfs_config_defaults(&c);
+	snprintf(path, sizeof(path), "%s/missing.conf", tmpdir);
+	ck_assert_int_eq(mfs_config_load(&c, path, &err), MFS_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, path));
+	ck_assert_ptr_nonnull(strstr(err.msg, "cannot open"));
+
+	snprintf(path, sizeof(path), "%s/adir", tmpdir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	ck_assert_int_eq(mfs_config_load(&c, path, &err), MFS_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a regular file"));
+
+	ck_assert_int_eq(mfs_config_load(&c, NULL, &err), MFS_ERR_CONFIG);
+	/* err may be NULL. */
+	ck_assert_int_eq(mfs_config_load(&c, write_conf("[x]\n"), NULL), MFS_ERR_CONFIG);
+	ck_assert_ptr_null(c.path);
+	mfs_config_free(&c);
+}
+END_TEST
+
+/* ---- the watch list ---------------------------------------------------- */
+
+static const struct mfs_watch *find_watch(const struct mfs_config *c, const char *sym)
+{
+	for (unsigned i = 0; i < c->n_watch; i++)
+		if (strcmp(c->watch[i].symbol, sym) == 0)
+			return &c->watch[i];
+	return NULL;
+}
+
+static int n_tf(const struct mfs_watch *w)
+{
+	int n = 0;
+
+	for (int i = 0; i < MFS_TF__COUNT; i++)
+		n += w->tf[i];
+	return n;
+}
+
+START_TEST(test_watch)
+{
+	static const char text[] = "[marketfs]\n"
+				   "watch = AAPL:1d,1h\tBTCUSDT:1m\n"
+				   "  X:BTCUSD MSFT\n"
+				   "\tAAPL:1w X:ETHUSD:1h,4h ^GSPC:1M ES=F:5m,15m,30m\n"
+				   "; the list ends here\n"
+				   "offline = false\n";
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	const struct mfs_watch *w;
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf(text), &err), MFS_OK);
+	ck_assert_uint_eq(c.n_watch, 7);
+
+	w = find_watch(&c, "AAPL");
+	ck_assert_ptr_nonnull(w);
+	ck_assert(w->tf[MFS_TF_1D] && w->tf[MFS_TF_1H] && w->tf[MFS_TF_1W]);
+	ck_assert_int_eq(n_tf(w), 3);
+	w = find_watch(&c, "BTCUSDT");
+	ck_assert(w && w->tf[MFS_TF_1M] && n_tf(w) == 1);
+	w = find_watch(&c, "X:BTCUSD");
+	ck_assert(w && w->tf[MFS_TF_1D] && n_tf(w) == 1);
+	w = find_watch(&c, "MSFT");
+	ck_assert(w && w->tf[MFS_TF_1D] && n_tf(w) == 1);
+	w = find_watch(&c, "X:ETHUSD");
+	ck_assert(w && w->tf[MFS_TF_1H] && w->tf[MFS_TF_4H] && n_tf(w) == 2);
+	w = find_watch(&c, "^GSPC");
+	ck_assert(w && w->tf[MFS_TF_1MO] && n_tf(w) == 1);
+	w = find_watch(&c, "ES=F");
+	ck_assert(w && n_tf(w) == 3);
+	ck_assert_ptr_null(find_watch(&c, "X"));
+
+	/* An empty value clears the list. */
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "watch", "", &err), MFS_OK);
+	ck_assert_uint_eq(c.n_watch, 0);
+	ck_assert_ptr_null(c.watch);
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_watch_set_keeps_list_on_error)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "watch", "AAPL:1d,1d SPY:1w", &err), MFS_OK);
+	ck_assert_uint_eq(c.n_watch, 2);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "watch", "QQQ:1d AAPL:2d", &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "[marketfs] watch = 'QQQ:1d AAPL:2d'"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "unknown timeframe '2d'"));
+	ck_assert_uint_eq(c.n_watch, 2);
+	ck_assert_str_eq(c.watch[0].symbol, "AAPL");
+	ck_assert_str_eq(c.watch[1].symbol, "SPY");
+	mfs_config_free(&c);
+}
+END_TEST
+
+/* ---- durations and rate limits ----------------------------------------- */
+
+static const struct {
+	const char *text;
+	int64_t seconds;
+} durations[] = {
+	{ "0", 0 },	     { "90", 90 },	{ "90s", 90 },	    { "15m", 900 },
+	{ "1h", 3600 },	     { "2d", 172800 },	{ "0d", 0 },	    { "007m", 420 },
+	{ "365d", 31536000 }, { "9223372036854775807", INT64_MAX },
+};
+
+START_TEST(test_durations)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "max_age", durations[_i].text, &err),
+			 MFS_OK);
+	ck_assert_int_eq(c.max_age_s, durations[_i].seconds);
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_seconds_keys)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "fetch_timeout", "2m", &err), MFS_OK);
+	ck_assert_int_eq(c.fetch_timeout_s, 120);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "fetch_timeout", "3600", &err), MFS_OK);
+	ck_assert_int_eq(c.fetch_timeout_s, 3600);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "fetch_timeout", "1h", &err), MFS_OK);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "negative_ttl", "7d", &err), MFS_OK);
+	ck_assert_int_eq(c.negative_ttl_s, 604800);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "max_age", "9223372036854775808", &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "max_age", "106751991167301d", &err),
+			 MFS_ERR_CONFIG);
+	mfs_config_free(&c);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	double tokens, period_s;
+} rates[] = {
+	{ "5/60s", 5, 60 },    { "1200/1m", 1200, 60 }, { "1/1h", 1, 3600 },
+	{ "10/1d", 10, 86400 }, { "0.5/1s", 0.5, 1 },	 { "100/60", 100, 60 },
+};
+
+START_TEST(test_rate_limits)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, "provider.binance", "rate_limit", rates[_i].text,
+					&err),
+			 MFS_OK);
+	ck_assert_double_eq(c.provider[MFS_PROV_BINANCE].rate_tokens, rates[_i].tokens);
+	ck_assert_double_eq(c.provider[MFS_PROV_BINANCE].rate_period_s, rates[_i].period_s);
+	/* The other provider is untouched. */
+	ck_assert_double_eq(c.provider[MFS_PROV_YAHOO].rate_tokens, 60);
+	mfs_config_free(&c);
+}
+END_TEST
+
+/* ---- mfs_config_set ---------------------------------------------------- */
+
+START_TEST(test_set)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "cache_dir", "/mnt/cache//", &err),
+			 MFS_OK);
+	ck_assert_str_eq(c.cache_dir, "/mnt/cache");
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "cache_dir", "/", &err), MFS_OK);
+	ck_assert_str_eq(c.cache_dir, "/");
+
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "cache_dir", "rel/dir", &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_int_eq(err.code, MFS_ERR_CONFIG);
+	ck_assert_str_eq(err.msg,
+			 "[marketfs] cache_dir = 'rel/dir': expected an absolute path such as "
+			 "/var/cache/marketfs");
+	ck_assert_str_eq(c.cache_dir, "/");
+
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "offline", "true", &err), MFS_OK);
+	ck_assert(c.offline);
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "offline", "Off", &err), MFS_OK);
+	ck_assert(!c.offline);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "min_quality", "1", &err), MFS_OK);
+	ck_assert_double_eq(c.min_quality, 1.0);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "min_quality", "0", &err), MFS_OK);
+	ck_assert_double_eq(c.min_quality, 0.0);
+
+	ck_assert_int_eq(mfs_config_set(&c, "provider.yahoo", "base_url",
+					"HTTPS://Example.COM:8443/prefix/", &err),
+			 MFS_OK);
+	ck_assert_str_eq(c.provider[MFS_PROV_YAHOO].base_url, "HTTPS://Example.COM:8443/prefix");
+	ck_assert_int_eq(mfs_config_set(&c, "provider.yahoo", "user_agent", "Agent/1.0", &err),
+			 MFS_OK);
+	ck_assert_str_eq(c.provider[MFS_PROV_YAHOO].user_agent, "Agent/1.0");
+	ck_assert_int_eq(mfs_config_set(&c, "provider.yahoo", "user_agent", "A\r\nX: y", &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "'A??X: y'"));
+	ck_assert_str_eq(c.provider[MFS_PROV_YAHOO].user_agent, "Agent/1.0");
+	ck_assert_int_eq(mfs_config_set(&c, "provider.yahoo", "user_agent", "", &err), MFS_OK);
+	ck_assert_ptr_null(c.provider[MFS_PROV_YAHOO].user_agent);
+
+	ck_assert_int_eq(mfs_config_set(&c, "provider.polygon", "enabled", "true", &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_str_eq(err.msg, "unknown provider 'polygon' (known: yahoo, binance)");
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "bogus", "1", &err), MFS_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "[marketfs] bogus: unknown key"));
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "offline", NULL, &err), MFS_ERR_CONFIG);
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", NULL, "x", &err), MFS_ERR_CONFIG);
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "offline", "1", NULL), MFS_OK);
+	ck_assert(c.offline);
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_long_value_is_shortened)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	char value[2048];
+
+	memset(value, 'x', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "offline", value, &err), MFS_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.msg, "...': expected true/false"));
+	ck_assert_uint_lt(strlen(err.msg), MFS_ERRMSG_MAX);
+	mfs_config_free(&c);
+}
+END_TEST
+
+/* ---- freeing ----------------------------------------------------------- */
+
+START_TEST(test_free_twice)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf(full_conf), &err), MFS_OK);
+	mfs_config_free(&c);
+	ck_assert_ptr_null(c.path);
+	ck_assert_ptr_null(c.cache_dir);
+	ck_assert_ptr_null(c.watch);
+	ck_assert_uint_eq(c.n_watch, 0);
+	ck_assert_ptr_null(c.provider[MFS_PROV_YAHOO].base_url);
+	ck_assert_ptr_null(c.provider[MFS_PROV_YAHOO].user_agent);
+	mfs_config_free(&c);
+	mfs_config_free(NULL);
+
+	mfs_config_defaults(&c);
+	mfs_config_free(&c);
+	mfs_config_free(&c);
+}
+END_TEST
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc;
+
+	tc = tcase_create("defaults");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_defaults_user_cache_dir);
+	tcase_add_test(tc, test_default_path_user);
+	tcase_add_test(tc, test_default_path_root);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("load");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_full_file);
+	tcase_add_test(tc, test_crlf_and_empty_file);
+	tcase_add_test(tc, test_load_over_current_values);
+	tcase_add_test(tc, test_watch);
+	tcase_add_test(tc, test_watch_set_keeps_list_on_error);
+	tcase_add_test(tc, test_free_twice);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_errors, 0, N(bad_cases));
+	tcase_add_test(tc, test_error_long_line);
+	tcase_add_test(tc, test_error_files);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("values");
+	tcase_add_loop_test(tc, test_durations, 0, N(durations));
+	tcase_add_test(tc, test_seconds_keys);
+	tcase_add_loop_test(tc, test_rate_limits, 0, N(rates));
+	tcase_add_test(tc, test_set);
+	tcase_add_test(tc, test_long_value_is_shortened);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
