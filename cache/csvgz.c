@@ -16,6 +16,7 @@
  * exists, and output goes into one growing buffer.
  */
 #define ZLIB_CONST
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -35,6 +36,8 @@
 #define GZ_WINDOW_BITS (15 + 16) /* 32 KiB window, gzip wrapper */
 #define GZ_MEM_LEVEL 8
 #define TWO_POW_53 9007199254740992.0
+/* The exact-arithmetic shortcuts need plain double evaluation (not x87). */
+#define EXACT_DOUBLES (FLT_EVAL_METHOD == 0)
 
 /* Powers of ten that a double holds exactly (10^22 is the largest). */
 static const double p10[] = {
@@ -86,11 +89,12 @@ static int put_fixed(bool neg, uint64_t m, int k, char *buf, size_t len)
 }
 
 /*
- * The general case: the shortest of %.15e, %.16e, %.17e that reads back
- * as a (15 digits suffice for most values and 17 always do). A 15-digit
- * decimal survives decimal -> double -> decimal, so if any decimal of at
- * most 15 digits reads back as a, %.15e finds it. The digits and exponent
- * are then laid out positionally.
+ * What the fast path below cannot prove (|a| >= 2^53, more than 22
+ * decimals, 16 digits above 2^53): the shortest of %.15e, %.16e, %.17e
+ * that reads back as a. A decimal of at most 15 digits survives
+ * decimal -> double -> decimal (DBL_DIG), so if one reads back as a,
+ * %.15e finds it, trailing zeros aside; 17 digits always read back. The
+ * digits and exponent are then laid out positionally.
  */
 static int fmt_slow(bool neg, double a, char *buf, size_t len)
 {
@@ -175,7 +179,7 @@ int mfs_fmt_double(double v, char *buf, size_t len)
 	 * sums, are rounded directly; the rest (huge, tiny, or 16 digits
 	 * above 2^53) take fmt_slow().
 	 */
-	if (a < TWO_POW_53) {
+	if (EXACT_DOUBLES && a < TWO_POW_53) {
 		for (int k = 0; k <= P10_MAX; k++) {
 			double p = a * p10[k];
 
@@ -240,7 +244,7 @@ static bool parse_number(const char *s, size_t n, double *v)
 	}
 	if (i != n || int_digits == 0)
 		return false;
-	if (sig <= 15 && frac_digits <= P10_MAX) {
+	if (EXACT_DOUBLES && sig <= 15 && frac_digits <= P10_MAX) {
 		*v = (double)m / p10[frac_digits];
 	} else {
 		char tmp[NUM_MAX_CHARS + 1];

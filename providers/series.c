@@ -26,8 +26,11 @@ static int reserve(struct mfs_series *s, size_t want)
 	if (want <= s->cap)
 		return 0;
 	size_t cap = s->cap ? s->cap : 256;
-	while (cap < want)
+	while (cap < want) {
+		if (cap > SIZE_MAX / 2 / sizeof(struct mfs_bar))
+			return -1;
 		cap *= 2;
+	}
 	struct mfs_bar *nb = realloc(s->bars, cap * sizeof(*nb));
 	if (!nb)
 		return -1;
@@ -38,9 +41,11 @@ static int reserve(struct mfs_series *s, size_t want)
 
 int mfs_series_append(struct mfs_series *s, const struct mfs_bar *b)
 {
+	struct mfs_bar copy = *b; /* b may point into s->bars, which may move */
+
 	if (reserve(s, s->n + 1) < 0)
 		return -1;
-	s->bars[s->n++] = *b;
+	s->bars[s->n++] = copy;
 	return 0;
 }
 

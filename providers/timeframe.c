@@ -25,6 +25,8 @@ const char *mfs_tf_name(enum mfs_tf tf)
 
 enum mfs_tf mfs_tf_parse(const char *s)
 {
+	if (!s)
+		return MFS_TF_INVALID;
 	for (int i = 0; i < MFS_TF__COUNT; i++)
 		if (strcmp(s, tf_names[i]) == 0)
 			return (enum mfs_tf)i;
@@ -106,15 +108,31 @@ void mfs_format_iso8601(int64_t t, char *buf, size_t len)
 		 (int)(sod / 60 % 60), (int)(sod % 60));
 }
 
+/* Exactly "YYYY-MM-DDTHH:MM:SSZ", as mfs_format_iso8601 writes it. */
 bool mfs_parse_iso8601(const char *s, int64_t *t)
 {
-	int y, mo, d, h, mi, se;
-	char z;
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	int v[6] = { 0 };
+	static const int start[6] = { 0, 5, 8, 11, 14, 17 }, width[6] = { 4, 2, 2, 2, 2, 2 };
 
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z) != 7 ||
-	    z != 'Z' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+	if (!s || strlen(s) != sizeof(shape) - 1)
 		return false;
-	*t = mfs_days_from_civil(y, (unsigned)mo, (unsigned)d) * MFS_SECONDS_PER_DAY +
-	     h * 3600 + mi * 60 + se;
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			return false;
+	}
+	for (int f = 0; f < 6; f++)
+		for (int i = 0; i < width[f]; i++)
+			v[f] = v[f] * 10 + (s[start[f] + i] - '0');
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[3] > 23 || v[4] > 59 || v[5] > 59)
+		return false;
+	/* the day must exist in that month */
+	int ny;
+	unsigned nm, nd;
+	mfs_civil_from_days(mfs_days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]), &ny, &nm, &nd);
+	if ((int)nd != v[2] || (int)nm != v[1])
+		return false;
+	*t = mfs_days_from_civil(v[0], (unsigned)v[1], (unsigned)v[2]) * MFS_SECONDS_PER_DAY +
+	     v[3] * 3600 + v[4] * 60 + v[5];
 	return true;
 }

@@ -6,6 +6,7 @@
  * temp directory exercise the footer forms (M, J, n, quoted names) alone.
  */
 #include <check.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +282,23 @@ static void make_tmpdir(void)
 	ck_assert_str_eq(mfs_tz_dir(), tmpdir);
 }
 
+/* Checked-fixture teardown: remove the synthetic zones and their dir. */
+static void remove_tmpdir(void)
+{
+	DIR *d;
+	struct dirent *de;
+
+	unsetenv("MARKETFS_TZDIR");
+	if (!tmpdir[0] || !(d = opendir(tmpdir)))
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	rmdir(tmpdir);
+	tmpdir[0] = '\0';
+}
+
 static void put32(FILE *f, uint32_t v)
 {
 	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
@@ -341,8 +359,7 @@ START_TEST(test_tzdir_empty_gives_utc)
 	ck_assert_ptr_nonnull(mfs_tz_get("UTC"));
 	ck_assert_int_eq(mfs_tz_offset(mfs_tz_get("UTC"), 1700000000), 0);
 	ck_assert_ptr_null(mfs_tz_get("Europe/Paris"));
-	rmdir(tmpdir);
-	unsetenv("MARKETFS_TZDIR");
+	remove_tmpdir();
 	ck_assert_str_eq(mfs_tz_dir(), "/usr/share/zoneinfo");
 }
 END_TEST
@@ -482,6 +499,7 @@ static Suite *tz_suite(void)
 
 	/* These change MARKETFS_TZDIR, so each runs in its own forked child. */
 	tc = tcase_create("tzdir");
+	tcase_add_checked_fixture(tc, NULL, remove_tmpdir);
 	tcase_add_test(tc, test_tzdir_empty_gives_utc);
 	tcase_add_test(tc, test_footer_only);
 	tcase_add_test(tc, test_footer_julian);
