@@ -109,8 +109,31 @@ int64_t mfs_stale_after(const struct mfs_market *m, enum mfs_tf tf, int year,
 {
 	int64_t next = last_updated + MFS_SECONDS_PER_DAY;
 
-	/* A past year fetched a day after it ended holds every bar it ever will. */
-	if (last_updated >= mfs_year_start(year + 1) + MFS_SECONDS_PER_DAY)
+	/*
+	 * Final once fetched a day after the year ended, and not before the
+	 * year's last possible bar ended: then it holds every bar it ever
+	 * will. A week that starts in late December ends in January.
+	 */
+	int64_t dec31 = mfs_days_from_civil(year, 12, 31), last_bar;
+	switch (tf) {
+	case MFS_TF_1W:
+		last_bar = (dec31 - mfs_weekday_from_days(dec31)) * MFS_SECONDS_PER_DAY;
+		break;
+	case MFS_TF_1MO:
+		last_bar = mfs_days_from_civil(year, 12, 1) * MFS_SECONDS_PER_DAY;
+		break;
+	case MFS_TF_1D:
+		last_bar = dec31 * MFS_SECONDS_PER_DAY;
+		break;
+	default:
+		last_bar = mfs_year_start(year + 1) - mfs_tf_seconds(tf);
+		break;
+	}
+	int64_t final_at = mfs_year_start(year + 1) + MFS_SECONDS_PER_DAY;
+	int64_t year_done = mfs_bar_end(m, tf, last_bar);
+	if (year_done > final_at)
+		final_at = year_done;
+	if (last_updated >= final_at)
 		return 0;
 
 	if (mfs_tf_is_intraday(tf)) {

@@ -37,7 +37,7 @@ void mfs_validate(struct mfs_series *s, int64_t lo, int64_t hi, struct mfs_quali
  * score = kept / (kept + dropped) * (1 - duplicates / (kept + dropped +
  * duplicates) / 2), where dropped = null rows + invalid rows: in [0, 1],
  * 1 for a clean series (and for an empty one), and never raised by one
- * more problem. docs/quality.md explains it.
+ * more problem. docs/files.md explains it.
  */
 double mfs_quality_score(const struct mfs_quality *q);
 

@@ -146,20 +146,49 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 static int is_secret(const char *name, size_t len)
 {
 	for (int i = 0; secret_params[i]; i++)
-		if (strlen(secret_params[i]) == len && strncmp(name, secret_params[i], len) == 0)
+		if (strlen(secret_params[i]) == len && strncasecmp(name, secret_params[i], len) == 0)
 			return 1;
 	return 0;
+}
+
+/* Copy url's scheme://[user:***@] authority prefix; returns chars consumed. */
+static size_t redact_authority(const char *url, char *out, size_t outlen, size_t *o)
+{
+	const char *p = strstr(url, "://"), *end, *at = NULL, *colon = NULL;
+
+	if (!p)
+		return 0;
+	p += 3;
+	for (end = p; *end && *end != '/' && *end != '?' && *end != '#'; end++)
+		if (*end == '@')
+			at = end;
+	if (at)
+		colon = memchr(p, ':', (size_t)(at - p));
+	for (const char *s = url; s < end && *o + 1 < outlen; s++) {
+		if (colon && s == colon + 1) {
+			/* a password: never copied */
+			for (const char *m = ":***"; *m && *o + 1 < outlen; m++)
+				out[(*o)++] = *m;
+			s = at - 1;
+			continue;
+		}
+		if (colon && s == colon)
+			continue;
+		out[(*o)++] = *s;
+	}
+	return (size_t)(end - url);
 }
 
 void mfs_http_redact(const char *url, char *out, size_t outlen)
 {
 	size_t o = 0;
-	const char *q = strchr(url, '?');
 
 	if (outlen == 0)
 		return;
+	url += redact_authority(url, out, outlen, &o);
+	const char *q = strchr(url, '?');
 	if (!q) {
-		snprintf(out, outlen, "%s", url);
+		snprintf(out + o, outlen - o, "%s", url);
 		return;
 	}
 	/* copy up to and including '?' */
@@ -196,7 +225,8 @@ static int url_host(const char *url, char *host, size_t len)
 		return -1;
 	p += 3;
 	const char *at = NULL;
-	for (const char *s = p; *s && *s != '/' && *s != '?'; s++)
+	/* userinfo ends at the first '@' of the authority, which ends at / ? # */
+	for (const char *s = p; *s && *s != '/' && *s != '?' && *s != '#'; s++)
 		if (*s == '@')
 			at = s;
 	if (at)
@@ -207,7 +237,7 @@ static int url_host(const char *url, char *host, size_t len)
 		while (*p && *p != ']' && n + 1 < len)
 			host[n++] = (char)tolower((unsigned char)*p++);
 	} else {
-		while (*p && *p != ':' && *p != '/' && *p != '?' && n + 1 < len)
+		while (*p && *p != ':' && *p != '/' && *p != '?' && *p != '#' && n + 1 < len)
 			host[n++] = (char)tolower((unsigned char)*p++);
 	}
 	host[n] = '\0';

@@ -50,7 +50,8 @@ void mfs_http_response_free(struct mfs_http_response *resp);
 
 /*
  * Copy url into out with the values of secret-bearing query parameters
- * (apikey, apiKey, token, userid, key, api_key, crumb) replaced by "***".
+ * (apikey, token, userid, key, api_key, crumb, in any letter case) and any
+ * password in the authority (user:pass@host) replaced by "***".
  */
 void mfs_http_redact(const char *url, char *out, size_t outlen);
 
