@@ -191,7 +191,12 @@ static enum mfs_err install_year(struct mfs_cache *c, struct job *j, int year,
 			rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-	s.null_rows = fetched->null_rows; /* counted once per answer */
+	for (size_t i = 0; i < fetched->null_rows; i++) /* this year's null rows only */
+		if (fetched->null_t[i] >= lo && fetched->null_t[i] < hi &&
+		    mfs_series_add_null(&s, fetched->null_t[i]) < 0) {
+			rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
 	mfs_validate(&s, lo, hi, &q);
 	rc = mfs_csvgz_encode(&s, adj, &gz, &gzlen, err);
 	if (rc != MFS_OK)

@@ -286,19 +286,20 @@ static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_t
 	/* The last kline is usually still forming: not a bar yet. */
 	if (close_ms >= now_ms)
 		return MFS_OK;
+	b = mfs_bar_empty();
+	b.t = floor_div(open_ms, 1000);
+	if (!mfs_tf_is_intraday(tf))
+		b.t = floor_div(b.t, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
 	if (null_price) {
-		out->null_rows++;
+		if (mfs_series_add_null(out, b.t) < 0)
+			return mfs_error_set(err, MFS_ERR_NOMEM, "binance: %s: out of memory", sym);
 		return MFS_OK;
 	}
-	b = mfs_bar_empty();
 	b.open = v[0];
 	b.high = v[1];
 	b.low = v[2];
 	b.close = v[3];
 	b.volume = v[4];
-	b.t = floor_div(open_ms, 1000);
-	if (!mfs_tf_is_intraday(tf))
-		b.t = floor_div(b.t, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
 	if (mfs_series_append(out, &b) < 0)
 		return mfs_error_set(err, MFS_ERR_NOMEM, "binance: %s: out of memory", sym);
 	return MFS_OK;

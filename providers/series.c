@@ -18,6 +18,7 @@ void mfs_series_free(struct mfs_series *s)
 	enum mfs_tf tf = s->tf;
 
 	free(s->bars);
+	free(s->null_t);
 	mfs_series_init(s, tf);
 }
 
@@ -46,6 +47,20 @@ int mfs_series_append(struct mfs_series *s, const struct mfs_bar *b)
 	if (reserve(s, s->n + 1) < 0)
 		return -1;
 	s->bars[s->n++] = copy;
+	return 0;
+}
+
+int mfs_series_add_null(struct mfs_series *s, int64_t t)
+{
+	if (s->null_rows == s->null_cap) {
+		size_t cap = s->null_cap ? s->null_cap * 2 : 16;
+		int64_t *nt = realloc(s->null_t, cap * sizeof(*nt));
+		if (!nt)
+			return -1;
+		s->null_t = nt;
+		s->null_cap = cap;
+	}
+	s->null_t[s->null_rows++] = t;
 	return 0;
 }
 

@@ -437,7 +437,11 @@ static enum mfs_err parse_rows(const struct quote_arrays *q, const char *sym, en
 				null_row = true;
 		}
 		if (null_row) {
-			res->series.null_rows++;
+			int64_t nt = mfs_tf_is_intraday(tf) ? ts
+							    : session_day(tz, ts) * MFS_SECONDS_PER_DAY;
+			if (mfs_series_add_null(&res->series, nt) < 0)
+				return mfs_error_set(err, MFS_ERR_NOMEM, "yahoo: %s: out of memory",
+						     sym);
 			continue;
 		}
 		b.open = p[0];

@@ -25,14 +25,21 @@ struct mfs_series {
 	struct mfs_bar *bars; /* owned */
 	size_t n, cap;
 	enum mfs_tf tf;
-	/* How many rows the parser dropped because a value was null. */
+	/*
+	 * Rows the parser dropped because a price was null, and their time
+	 * stamps (same convention as bars), so that each year counts its own.
+	 */
 	size_t null_rows;
+	int64_t *null_t; /* owned; null_rows entries */
+	size_t null_cap;
 };
 
 void mfs_series_init(struct mfs_series *s, enum mfs_tf tf);
 void mfs_series_free(struct mfs_series *s); /* frees bars, re-inits */
 /* Append a copy of *b; returns 0, or -1 on allocation failure. */
 int mfs_series_append(struct mfs_series *s, const struct mfs_bar *b);
+/* Record a row dropped for null values at time t (null_rows++). */
+int mfs_series_add_null(struct mfs_series *s, int64_t t);
 /* Append every bar of src. */
 int mfs_series_extend(struct mfs_series *s, const struct mfs_series *src);
 /*

@@ -267,6 +267,9 @@ START_TEST(test_parse_nulls)
 	 * a null volume alone keeps the row. */
 	ck_assert_uint_eq(res.series.n, 3);
 	ck_assert_uint_eq(res.series.null_rows, 2);
+	/* with their session dates, so each year's sidecar counts its own */
+	ck_assert_int_eq(res.series.null_t[0], day_t(2024, 3, 5));
+	ck_assert_int_eq(res.series.null_t[1], day_t(2024, 3, 6));
 	b = res.series.bars;
 	ck_assert_int_eq(b[0].t, day_t(2024, 3, 4));
 	ck_assert_int_eq(b[1].t, day_t(2024, 3, 7));
