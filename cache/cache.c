@@ -309,7 +309,8 @@ enum mfs_err mfs_cache_install(struct mfs_cache *c, const char *symbol, enum mfs
 
 	snprintf(symdir, sizeof(symdir), "%s/%s", c->store.root, symbol);
 	new_symbol = stat(symdir, &sb) < 0;
-	rc = mfs_store_install(&c->store, symbol, tf, year, gz, gzlen, side, sidelen, err);
+	rc = mfs_store_install(&c->store, symbol, tf, year, gz, gzlen, side, sidelen,
+			       sc->last_updated, err);
 	if (rc != MFS_OK)
 		return rc;
 	mfs_store_path(&c->store, symbol, tf, year, MFS_FILE_DATA, dpath, sizeof(dpath));

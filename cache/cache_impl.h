@@ -32,6 +32,7 @@ struct mfs_cache {
 	struct job *qhead, *qtail;
 	unsigned running;
 	bool stopping;
+	atomic_bool stop; /* set once: readers give up, transfers abort */
 	pthread_t *threads;
 	unsigned n_threads;
 

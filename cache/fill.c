@@ -37,6 +37,8 @@
 #include "cache/validate.h"
 
 #define MAX_CHAIN 8
+/* how often a waiting reader looks for shutdown (ms) */
+#define WAIT_SLICE_MS 200
 
 struct job {
 	struct job *next;  /* c->jobs: jobs not yet done */
@@ -361,6 +363,8 @@ static void *fetch_thread(void *arg)
 	struct mfs_cache *c = arg;
 	struct mfs_http *http = mfs_http_new();
 
+	if (http)
+		mfs_http_set_abort(http, &c->stop);
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		while (!c->qhead && !c->stopping)
@@ -409,8 +413,17 @@ enum mfs_err mfs_cache_start_pool(struct mfs_cache *c, struct mfs_error *err)
 	return MFS_OK;
 }
 
+void mfs_cache_shutdown(struct mfs_cache *c)
+{
+	atomic_store(&c->stop, true);
+	pthread_mutex_lock(&c->mu);
+	pthread_cond_broadcast(&c->changed);
+	pthread_mutex_unlock(&c->mu);
+}
+
 void mfs_cache_stop_pool(struct mfs_cache *c)
 {
+	mfs_cache_shutdown(c);
 	pthread_mutex_lock(&c->mu);
 	c->stopping = true;
 	pthread_cond_broadcast(&c->work);
@@ -496,11 +509,20 @@ enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 			j->refs--; /* re-taken below, like a joiner */
 		}
 		j->refs++;
-		struct timespec ts;
-		deadline_ts(deadline_ms, &ts);
+		bool stopping = false;
 		while (!j->done && !(cancel && atomic_load(&cancel->fired))) {
-			if (pthread_cond_timedwait(&c->changed, &c->mu, &ts) == ETIMEDOUT)
+			int64_t now = mfs_now_ms(), until = now + WAIT_SLICE_MS;
+			struct timespec ts;
+
+			if (now >= deadline_ms)
 				break;
+			if (atomic_load(&c->stop) ||
+			    (c->hooks.exiting && c->hooks.exiting(c->hook_arg))) {
+				stopping = true;
+				break;
+			}
+			deadline_ts(until < deadline_ms ? until : deadline_ms, &ts);
+			pthread_cond_timedwait(&c->changed, &c->mu, &ts);
 		}
 		bool done = j->done;
 		enum mfs_err jr = j->result;
@@ -511,6 +533,12 @@ enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 		job_unref_locked(c, j);
 		pthread_mutex_unlock(&c->mu);
 
+		if (!done && stopping) {
+			atomic_store(&c->stop, true); /* abort what is in flight */
+			return mfs_error_set(err, MFS_ERR_CANCELLED,
+					     "%s/%s/%d: marketfs is shutting down", k->symbol,
+					     mfs_tf_name(k->tf), k->year);
+		}
 		if (!done) {
 			bool cancelled = cancel && atomic_load(&cancel->fired);
 			if (st.present && !cancelled) {

@@ -102,41 +102,38 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Atomically replace dir/name with buf. */
-static enum mfs_err install_one(const char *dir, const char *name, const void *buf, size_t len,
-				struct mfs_error *err)
+/* Write buf to a new temp file in dir, fsync'd, with mtime set; fd closed. */
+static enum mfs_err write_temp(const char *dir, const char *name, const void *buf, size_t len,
+			       int64_t mtime, char *tmp, size_t tmplen, struct mfs_error *err)
 {
-	char tmp[4096], dst[4096];
 	enum mfs_err rc = MFS_OK;
+	struct timespec times[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
 
-	if (snprintf(tmp, sizeof(tmp), "%s/.%s" TEMP_MARK "XXXXXX", dir, name) >= (int)sizeof(tmp) ||
-	    snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= (int)sizeof(dst))
+	if (snprintf(tmp, tmplen, "%s/.%s" TEMP_MARK "XXXXXX", dir, name) >= (int)tmplen)
 		return mfs_error_set(err, MFS_ERR_INVALID, "path too long: %s/%s", dir, name);
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return mfs_error_set(err, MFS_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
-	if (write_all(fd, buf, len) < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, buf, len) < 0 || fchmod(fd, 0644) < 0 ||
+	    (mtime > 0 && futimens(fd, times) < 0) || fsync(fd) < 0) {
 		rc = mfs_error_set(err, MFS_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		return rc;
 	}
-	if (close(fd) < 0 || rename(tmp, dst) < 0) {
-		rc = mfs_error_set(err, MFS_ERR_IO, "cannot install %s: %s", dst, strerror(errno));
+	if (close(fd) < 0) {
+		rc = mfs_error_set(err, MFS_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
 		unlink(tmp);
-		return rc;
 	}
-	if (fsync_dir(dir) < 0)
-		return mfs_error_set(err, MFS_ERR_IO, "cannot sync directory %s: %s", dir,
-				     strerror(errno));
-	return MFS_OK;
+	return rc;
 }
 
 enum mfs_err mfs_store_install(const struct mfs_store *st, const char *symbol, enum mfs_tf tf,
 			       int year, const void *data, size_t data_len,
-			       const void *sidecar, size_t sidecar_len, struct mfs_error *err)
+			       const void *sidecar, size_t sidecar_len, int64_t mtime,
+			       struct mfs_error *err)
 {
-	char dir[4096], name[32];
+	char dir[4096], dtmp[4200], stmp[4200], dname[32], sname[32], ddst[4200], sdst[4200];
 	enum mfs_err rc;
 
 	if (snprintf(dir, sizeof(dir), "%s/%s/%s", st->root, symbol, mfs_tf_name(tf)) >=
@@ -144,12 +141,40 @@ enum mfs_err mfs_store_install(const struct mfs_store *st, const char *symbol, e
 		return mfs_error_set(err, MFS_ERR_INVALID, "path too long for %s", symbol);
 	if (mfs_mkdirs(dir) < 0)
 		return mfs_error_set(err, MFS_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-	snprintf(name, sizeof(name), "%04d.csv.gz", year);
-	rc = install_one(dir, name, data, data_len, err);
+	snprintf(dname, sizeof(dname), "%04d.csv.gz", year);
+	snprintf(sname, sizeof(sname), "%04d.metadata.json", year);
+	snprintf(ddst, sizeof(ddst), "%s/%s", dir, dname);
+	snprintf(sdst, sizeof(sdst), "%s/%s", dir, sname);
+
+	/*
+	 * Both files are complete and on disk before either is renamed, so the
+	 * window in which a crash separates them is two renames long; the
+	 * sidecar goes last, and a data file whose sidecar does not carry its
+	 * sha256 is never served.
+	 */
+	rc = write_temp(dir, dname, data, data_len, mtime, dtmp, sizeof(dtmp), err);
 	if (rc != MFS_OK)
 		return rc;
-	snprintf(name, sizeof(name), "%04d.metadata.json", year);
-	return install_one(dir, name, sidecar, sidecar_len, err);
+	rc = write_temp(dir, sname, sidecar, sidecar_len, mtime, stmp, sizeof(stmp), err);
+	if (rc != MFS_OK) {
+		unlink(dtmp);
+		return rc;
+	}
+	if (rename(dtmp, ddst) < 0) {
+		rc = mfs_error_set(err, MFS_ERR_IO, "cannot install %s: %s", ddst, strerror(errno));
+		unlink(dtmp);
+		unlink(stmp);
+		return rc;
+	}
+	if (rename(stmp, sdst) < 0) {
+		rc = mfs_error_set(err, MFS_ERR_IO, "cannot install %s: %s", sdst, strerror(errno));
+		unlink(stmp);
+		return rc;
+	}
+	if (fsync_dir(dir) < 0)
+		return mfs_error_set(err, MFS_ERR_IO, "cannot sync directory %s: %s", dir,
+				     strerror(errno));
+	return MFS_OK;
 }
 
 enum mfs_err mfs_store_read(const char *path, size_t max, char **out, size_t *len,

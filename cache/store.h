@@ -2,11 +2,12 @@
  * The cache tree on disk (SPEC section 7): SYMBOL/TF/YEAR.csv.gz and
  * YEAR.metadata.json under the cache directory, which is the truth.
  *
- * Installs are atomic: each file is written to ".NAME.tmp.XXXXXX" in its
- * destination directory, fsync'd, renamed over NAME, and the directory is
- * fsync'd; the sidecar goes last, so a crash leaves the old pair, the new
- * pair, or a new data file with an old sidecar, which the sha256 in the
- * sidecar exposes (the pair is then treated as absent and fetched again).
+ * Installs are atomic: both files are written to ".NAME.tmp.XXXXXX" in
+ * their destination directory and fsync'd, then renamed over their names
+ * (data first, sidecar last) and the directory is fsync'd. A crash leaves
+ * the old pair, the new pair, or (between the two renames) a new data file
+ * with an old or no sidecar, which the sha256 in the sidecar exposes: the
+ * pair is then treated as absent and fetched again.
  */
 #ifndef MARKETFS_CACHE_STORE_H
 #define MARKETFS_CACHE_STORE_H
@@ -31,10 +32,14 @@ void mfs_store_close(struct mfs_store *st);
 int mfs_store_path(const struct mfs_store *st, const char *symbol, enum mfs_tf tf, int year,
 		   enum mfs_file_kind kind, char *out, size_t len);
 
-/* Write data then sidecar atomically (see above). */
+/*
+ * Install data then sidecar atomically (see above), both with modification
+ * time mtime (the data's last_updated; 0 leaves the time of writing).
+ */
 enum mfs_err mfs_store_install(const struct mfs_store *st, const char *symbol, enum mfs_tf tf,
 			       int year, const void *data, size_t data_len,
-			       const void *sidecar, size_t sidecar_len, struct mfs_error *err);
+			       const void *sidecar, size_t sidecar_len, int64_t mtime,
+			       struct mfs_error *err);
 
 /* Read a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
 enum mfs_err mfs_store_read(const char *path, size_t max, char **out, size_t *len,

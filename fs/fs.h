@@ -34,15 +34,15 @@ struct mfs_node {
 	/* guarded by the table lock */
 	uint64_t nlookup;
 	/*
-	 * Page-cache tracking (cvmfs's PageCacheTracker, simplified): which
-	 * version of the file the kernel may hold pages of, and how many
-	 * handles read through the page cache for it.
+	 * Which version of a file this inode stands for (cvmfs's approach):
+	 * a refreshed file gets a new inode, so readers of the old version
+	 * keep its size and pages, and nobody sees a mix. Set at the first
+	 * lookup or open that finds the file cached; snapshot attributes
+	 * answer getattr once a newer version exists.
 	 */
-	bool kernel_has;
-	ino_t kernel_file_ino;
-	int64_t kernel_size, kernel_mtime_ns;
-	unsigned cached_opens;
-
+	bool versioned;
+	ino_t v_backing;      /* inode number of the cache file */
+	struct stat v_st;     /* its attributes */
 	struct mfs_node *by_ino_next, *by_key_next;
 };
 
@@ -53,9 +53,12 @@ void mfs_inodes_free(struct mfs_inodes *t);
 /*
  * The node for (kind, symbol, tf, year), created if needed, with its
  * lookup count raised by one (a reply to LOOKUP hands one to the kernel).
+ * For files, cur is the cached file's stat (NULL if not cached): a node
+ * standing for another version is retired from lookups and a new one made.
  */
 struct mfs_node *mfs_inodes_ref(struct mfs_inodes *t, enum mfs_node_kind kind,
-				const char *symbol, enum mfs_tf tf, int year);
+				const char *symbol, enum mfs_tf tf, int year,
+				const struct stat *cur);
 /* The node for ino, or NULL; the pointer stays valid until forgotten. */
 struct mfs_node *mfs_inodes_get(struct mfs_inodes *t, fuse_ino_t ino);
 /* The inode number of a node without creating or counting; 0 if none. */

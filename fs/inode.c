@@ -104,13 +104,31 @@ fuse_ino_t mfs_inodes_find(struct mfs_inodes *t, enum mfs_node_kind kind, const 
 	return ino;
 }
 
+/* Take n out of the by-key table: lookups will not find it again. */
+static void retire_locked(struct mfs_inodes *t, struct mfs_node *n)
+{
+	unsigned hk = key_hash(n->kind, n->symbol, n->tf, n->year);
+
+	for (struct mfs_node **kp = &t->by_key[hk]; *kp; kp = &(*kp)->by_key_next)
+		if (*kp == n) {
+			*kp = n->by_key_next;
+			n->by_key_next = NULL;
+			return;
+		}
+}
+
 struct mfs_node *mfs_inodes_ref(struct mfs_inodes *t, enum mfs_node_kind kind,
-				const char *symbol, enum mfs_tf tf, int year)
+				const char *symbol, enum mfs_tf tf, int year,
+				const struct stat *cur)
 {
 	struct mfs_node *n;
 
 	pthread_mutex_lock(&t->mu);
 	n = find_locked(t, kind, symbol, tf, year);
+	if (n && n->versioned && (!cur || cur->st_ino != n->v_backing)) {
+		retire_locked(t, n); /* stays alive for its open files */
+		n = NULL;
+	}
 	if (!n) {
 		n = calloc(1, sizeof(*n));
 		if (!n)
@@ -125,6 +143,11 @@ struct mfs_node *mfs_inodes_ref(struct mfs_inodes *t, enum mfs_node_kind kind,
 		t->by_key[hk] = n;
 		n->by_ino_next = t->by_ino[hi];
 		t->by_ino[hi] = n;
+	}
+	if (cur && !n->versioned) {
+		n->versioned = true;
+		n->v_backing = cur->st_ino;
+		n->v_st = *cur;
 	}
 	n->nlookup++;
 out:
@@ -160,12 +183,7 @@ void mfs_inodes_forget(struct mfs_inodes *t, fuse_ino_t ino, uint64_t count)
 	if (n->nlookup > 0) /* the kernel releases open files before it forgets */
 		goto out;
 	*pp = n->by_ino_next;
-	unsigned hk = key_hash(n->kind, n->symbol, n->tf, n->year);
-	for (struct mfs_node **kp = &t->by_key[hk]; *kp; kp = &(*kp)->by_key_next)
-		if (*kp == n) {
-			*kp = n->by_key_next;
-			break;
-		}
+	retire_locked(t, n);
 	free(n);
 out:
 	pthread_mutex_unlock(&t->mu);

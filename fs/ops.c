@@ -15,10 +15,10 @@
  * never fetched reports size 0 with attribute timeout 0, so the fstat()
  * that rsync and cp make after open sees the real size.
  *
- * Page cache: open keeps the kernel's pages only when they belong to the
- * same version of the file (same backing inode, size and mtime); a new
- * version flushes them, or, while handles of the old version are still
- * open, is read with direct_io so neither reader sees the other's bytes.
+ * Versions: each version of a cached file has its own inode number. A
+ * refresh makes the kernel look the name up again and get the new inode;
+ * readers that hold the old one keep its size and pages. So the kernel's
+ * page cache is always kept (an inode's pages are of one version only).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -42,8 +42,7 @@
 #define FILE_MODE (S_IFREG | 0444)
 
 struct handle {
-	int fd;
-	bool cached; /* counted in node->cached_opens */
+	int fd; /* the cache file, this version for as long as it is open */
 };
 
 struct dirbuf {
@@ -114,6 +113,16 @@ static int file_attr(struct mfs_fs *fs, const struct mfs_node *n, struct stat *s
 	st->st_nlink = 1;
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
+	pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
+	bool old_version = n->versioned && (!fst.present || fst.st.st_ino != n->v_backing);
+	struct stat vst = n->v_st;
+	pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
+	if (old_version) {
+		/* a version that has been replaced: it never changes again */
+		fst.present = true;
+		fst.st = vst;
+		fst.stale_after = 0;
+	}
 	if (!fst.present) {
 		st->st_atim = st->st_mtim = st->st_ctim = fs->started;
 		*timeout = 0;
@@ -219,7 +228,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent_ino, const char *name)
 		fuse_reply_err(req, rc);
 		return;
 	}
-	n = mfs_inodes_ref(fs->inodes, kind, symbol, tf, year);
+	struct mfs_file_state fst = { 0 };
+	if (kind == MFS_NODE_DATA || kind == MFS_NODE_SIDECAR) {
+		struct mfs_key k = { symbol, tf, year,
+				     kind == MFS_NODE_DATA ? MFS_KIND_DATA : MFS_KIND_SIDECAR };
+		mfs_cache_stat(fs->cache, &k, &fst);
+	}
+	n = mfs_inodes_ref(fs->inodes, kind, symbol, tf, year, fst.present ? &fst.st : NULL);
 	if (!n) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -448,33 +463,31 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 
-	int64_t mt = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	/*
+	 * Bind the inode to this version of the file, or, if it stands for an
+	 * older one (a refresh installed a new version while the kernel still
+	 * had this inode), say ESTALE: the kernel looks the name up again and
+	 * opens the new inode. Each inode's pages are of one version only, so
+	 * the page cache may always be kept.
+	 */
 	pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
-	if (n->kernel_has && n->kernel_file_ino == sb.st_ino && n->kernel_size == sb.st_size &&
-	    n->kernel_mtime_ns == mt) {
-		fi->keep_cache = 1; /* the kernel's pages are this version */
-		h->cached = true;
-	} else if (n->cached_opens > 0) {
-		fi->direct_io = 1; /* old version still open: bypass its pages */
-	} else {
-		fi->keep_cache = 0; /* flush pages of any older version */
-		n->kernel_has = true;
-		n->kernel_file_ino = sb.st_ino;
-		n->kernel_size = sb.st_size;
-		n->kernel_mtime_ns = mt;
-		h->cached = true;
+	bool stale_inode = n->versioned && n->v_backing != sb.st_ino;
+	if (!n->versioned) {
+		n->versioned = true;
+		n->v_backing = sb.st_ino;
+		n->v_st = sb;
 	}
-	if (h->cached)
-		n->cached_opens++;
 	pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
-
+	if (stale_inode) {
+		close(h->fd);
+		free(h);
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	fi->keep_cache = 1;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	if (fuse_reply_open(req, fi) != 0) {
-		/* the opener went away (interrupted just now): undo */
-		pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
-		if (h->cached)
-			n->cached_opens--;
-		pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
+		/* the opener went away (interrupted just now) */
 		close(h->fd);
 		free(h);
 	}
@@ -495,16 +508,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct mfs_fs *fs = fs_of(req);
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-	struct mfs_node *n = mfs_inodes_get(fs->inodes, ino);
 
-	if (h->cached && n) {
-		pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
-		if (n->cached_opens)
-			n->cached_opens--;
-		pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
-	}
+	(void)ino;
 	close(h->fd);
 	free(h);
 	fuse_reply_err(req, 0);
@@ -654,21 +660,24 @@ const struct fuse_lowlevel_ops mfs_ll_ops = {
 };
 
 /*
- * After an install, drop what the kernel caches about the file: its
- * attributes and any pages of the old version. Runs on a fetch thread,
- * never inside a FUSE request (libfuse's notify rules).
+ * After an install, make the kernel look the names up again: the new
+ * version gets a new inode (see op_open), the old inode lives on, with its
+ * size and pages, for the readers that still have it open. Runs on a fetch
+ * thread, never inside a FUSE request (libfuse's notify rules).
  */
 static void fs_installed(void *arg, const char *symbol, enum mfs_tf tf, int year, bool new_symbol)
 {
 	struct mfs_fs *fs = arg;
-	static const enum mfs_node_kind kinds[] = { MFS_NODE_DATA, MFS_NODE_SIDECAR };
+	char name[32];
 
 	if (!fs->se)
 		return;
-	for (unsigned i = 0; i < 2; i++) {
-		fuse_ino_t ino = mfs_inodes_find(fs->inodes, kinds[i], symbol, tf, year);
-		if (ino)
-			fuse_lowlevel_notify_inval_inode(fs->se, ino, 0, 0);
+	fuse_ino_t dir = mfs_inodes_find(fs->inodes, MFS_NODE_TF, symbol, tf, 0);
+	if (dir) {
+		snprintf(name, sizeof(name), "%04d.csv.gz", year);
+		fuse_lowlevel_notify_inval_entry(fs->se, dir, name, strlen(name));
+		snprintf(name, sizeof(name), "%04d.metadata.json", year);
+		fuse_lowlevel_notify_inval_entry(fs->se, dir, name, strlen(name));
 	}
 	if (new_symbol)
 		fuse_lowlevel_notify_inval_inode(fs->se, FUSE_ROOT_ID, 0, 0);
@@ -683,7 +692,16 @@ static void fs_unknown_symbol(void *arg, const char *symbol)
 		fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, symbol, strlen(symbol));
 }
 
+/* SIGTERM or unmount: fuse_session_exit() was called. */
+static bool fs_exiting(void *arg)
+{
+	struct mfs_fs *fs = arg;
+
+	return fs->se && fuse_session_exited(fs->se);
+}
+
 const struct mfs_cache_hooks mfs_fs_hooks = {
 	.installed = fs_installed,
 	.unknown_symbol = fs_unknown_symbol,
+	.exiting = fs_exiting,
 };

@@ -23,6 +23,7 @@
 
 struct mfs_http {
 	CURL *curl;
+	const atomic_bool *abort; /* may be NULL */
 };
 
 struct body {
@@ -70,6 +71,23 @@ struct mfs_http *mfs_http_new(void)
 		return NULL;
 	}
 	return h;
+}
+
+void mfs_http_set_abort(struct mfs_http *h, const atomic_bool *flag)
+{
+	h->abort = flag;
+}
+
+bool mfs_http_aborted(const struct mfs_http *h)
+{
+	return h && h->abort && atomic_load(h->abort);
+}
+
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return mfs_http_aborted(p) ? 1 : 0;
 }
 
 void mfs_http_free(struct mfs_http *h)
@@ -300,6 +318,8 @@ enum mfs_err mfs_http_get(struct mfs_http *h, const struct mfs_http_request *req
 	resp->retry_after_s = -1;
 	mfs_http_redact(req->url, redacted, sizeof(redacted));
 
+	if (mfs_http_aborted(h))
+		return mfs_error_set(err, MFS_ERR_CANCELLED, "not sent: shutting down");
 	if (strncmp(req->url, "https://", 8) != 0) {
 		if (strncmp(req->url, "http://", 7) != 0)
 			return mfs_error_set(err, MFS_ERR_INVALID, "unsupported URL scheme: %s",
@@ -341,6 +361,9 @@ enum mfs_err mfs_http_get(struct mfs_http *h, const struct mfs_http_request *req
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	if (req->headers) {
 		for (const char *const *hp = req->headers; *hp; hp++) {
 			struct curl_slist *n = curl_slist_append(hdrs, *hp);
@@ -360,6 +383,9 @@ enum mfs_err mfs_http_get(struct mfs_http *h, const struct mfs_http_request *req
 			rc = mfs_error_set(err, MFS_ERR_PARSE,
 					   "answer from %s is larger than %zu bytes", redacted,
 					   b.max);
+		else if (cc == CURLE_ABORTED_BY_CALLBACK)
+			rc = mfs_error_set(err, MFS_ERR_CANCELLED, "%s: abandoned: shutting down",
+					   redacted);
 		else if (cc == CURLE_OPERATION_TIMEDOUT)
 			rc = mfs_error_set(err, MFS_ERR_TIMEOUT, "%s: %s", redacted,
 					   curl_easy_strerror(cc));

@@ -22,12 +22,22 @@
 
 #include "providers/provider_impl.h"
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+#define SLEEP_SLICE_MS 100
 
-	while (ms > 0 && nanosleep(&ts, &ts) != 0)
-		;
+/* Sleep ms, in slices, returning early (false) if h is told to abort. */
+static bool sleep_ms(struct mfs_http *h, int64_t ms)
+{
+	while (ms > 0) {
+		int64_t step = ms < SLEEP_SLICE_MS ? ms : SLEEP_SLICE_MS;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = step * 1000000 };
+
+		if (mfs_http_aborted(h))
+			return false;
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		ms -= step;
+	}
+	return !mfs_http_aborted(h);
 }
 
 void mfs_provider_init(struct mfs_provider *p, enum mfs_provider_id id,
@@ -60,7 +70,8 @@ static void refill(struct mfs_provider *p, int64_t now)
 }
 
 /* Take one token, waiting as needed; fails if the wait passes the deadline. */
-static enum mfs_err take_token(struct mfs_provider *p, int64_t deadline_ms, struct mfs_error *err)
+static enum mfs_err take_token(struct mfs_provider *p, struct mfs_http *h, int64_t deadline_ms,
+			       struct mfs_error *err)
 {
 	for (;;) {
 		int64_t now = mfs_now_ms(), wait;
@@ -83,7 +94,9 @@ static enum mfs_err take_token(struct mfs_provider *p, int64_t deadline_ms, stru
 					     "%s: rate limit: next request allowed in %.1f s, "
 					     "after the fetch deadline",
 					     p->ops->name, (double)wait / 1000.0);
-		sleep_ms(wait < 1 ? 1 : wait);
+		if (!sleep_ms(h, wait < 1 ? 1 : wait))
+			return mfs_error_set(err, MFS_ERR_CANCELLED, "%s: shutting down",
+					     p->ops->name);
 	}
 }
 
@@ -145,13 +158,14 @@ enum mfs_err mfs_provider_get(struct mfs_fetch_ctx *ctx, const char *path_and_qu
 	for (unsigned attempt = 0; attempt < MFS_HTTP_MAX_TRIES; attempt++) {
 		int64_t wait;
 
-		rc = take_token(p, ctx->deadline_ms, err);
+		rc = take_token(p, ctx->http, ctx->deadline_ms, err);
 		if (rc != MFS_OK)
 			return rc;
 		mfs_http_response_free(resp);
 		ctx->requests++;
 		rc = mfs_http_get(ctx->http, &req, resp, err);
-		if (rc == MFS_ERR_INVALID || rc == MFS_ERR_NOMEM || rc == MFS_ERR_PARSE)
+		if (rc == MFS_ERR_INVALID || rc == MFS_ERR_NOMEM || rc == MFS_ERR_PARSE ||
+		    rc == MFS_ERR_CANCELLED)
 			return rc;
 		if (rc == MFS_ERR_TIMEOUT && ctx->deadline_ms && mfs_now_ms() >= ctx->deadline_ms)
 			return rc;
@@ -191,8 +205,9 @@ enum mfs_err mfs_provider_get(struct mfs_fetch_ctx *ctx, const char *path_and_qu
 			return rc;
 		}
 		/* a rate-limit wait is taken by take_token through blocked_until */
-		if (rc != MFS_ERR_RATE_LIMIT)
-			sleep_ms(wait);
+		if (rc != MFS_ERR_RATE_LIMIT && !sleep_ms(ctx->http, wait))
+			return mfs_error_set(err, MFS_ERR_CANCELLED, "%s: shutting down",
+					     p->ops->name);
 	}
 	return rc;
 }

@@ -60,13 +60,20 @@ struct mfs_cache_hooks {
 			  bool new_symbol);
 	/* every provider called the symbol unknown (negative cache) */
 	void (*unknown_symbol)(void *arg, const char *symbol);
+	/*
+	 * Is the daemon shutting down? Waiting readers ask this a few times a
+	 * second, so that SIGTERM is not held up by a slow provider.
+	 */
+	bool (*exiting)(void *arg);
 };
 
 struct mfs_cache *mfs_cache_open(const struct mfs_config *cfg, struct mfs_error *err);
 /* Start the fetch pool (after daemonizing: fork keeps only one thread). */
 enum mfs_err mfs_cache_start(struct mfs_cache *c, struct mfs_error *err);
 void mfs_cache_set_hooks(struct mfs_cache *c, const struct mfs_cache_hooks *hooks, void *arg);
-/* Stop the pool (waiting for running fetches up to their deadline) and close. */
+/* Stop: wake every waiting reader (EINTR) and abort requests in flight. */
+void mfs_cache_shutdown(struct mfs_cache *c);
+/* Shut down, stop the pool and close. */
 void mfs_cache_close(struct mfs_cache *c);
 
 /* State of a file, from the local tree only (never the network). */

@@ -10,6 +10,7 @@
 #ifndef MARKETFS_HTTP_H
 #define MARKETFS_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,12 @@ struct mfs_http_response {
 
 struct mfs_http *mfs_http_new(void);
 void mfs_http_free(struct mfs_http *h);
+/*
+ * Abort transfers of h (MFS_ERR_CANCELLED) as soon as *flag becomes true;
+ * used at shutdown so that no request outlives the daemon's wish to stop.
+ */
+void mfs_http_set_abort(struct mfs_http *h, const atomic_bool *flag);
+bool mfs_http_aborted(const struct mfs_http *h);
 
 /*
  * Perform a GET. MFS_OK means an HTTP answer arrived (any status); errors

@@ -184,7 +184,7 @@ START_TEST(test_install)
 
 	open_store(&st);
 	ck_assert_int_eq(mfs_store_install(&st, "AAPL", MFS_TF_1D, 2024, data, sizeof(data),
-					   side, strlen(side), &err), MFS_OK);
+					   side, strlen(side), 1700000000, &err), MFS_OK);
 	mfs_store_path(&st, "AAPL", MFS_TF_1D, 2024, MFS_FILE_DATA, data_path, sizeof(data_path));
 	mfs_store_path(&st, "AAPL", MFS_TF_1D, 2024, MFS_FILE_SIDECAR, side_path,
 		       sizeof(side_path));
@@ -197,6 +197,11 @@ START_TEST(test_install)
 	buf = slurp(side_path);
 	ck_assert_str_eq(buf, side);
 	free(buf);
+	/* regression: both files carry the data's last_updated as their mtime */
+	ck_assert_int_eq(stat(data_path, &sb), 0);
+	ck_assert_int_eq(sb.st_mtime, 1700000000);
+	ck_assert_int_eq(stat(side_path, &sb), 0);
+	ck_assert_int_eq(sb.st_mtime, 1700000000);
 
 	ck_assert_int_eq(stat(data_path, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 07777, 0644);
@@ -221,7 +226,7 @@ START_TEST(test_install_replaces)
 
 	open_store(&st);
 	ck_assert_int_eq(mfs_store_install(&st, "BTCUSDT", MFS_TF_1H, 2023, "old data", 8,
-					   "old side", 8, &err), MFS_OK);
+					   "old side", 8, 0, &err), MFS_OK);
 	mfs_store_path(&st, "BTCUSDT", MFS_TF_1H, 2023, MFS_FILE_DATA, data_path,
 		       sizeof(data_path));
 	mfs_store_path(&st, "BTCUSDT", MFS_TF_1H, 2023, MFS_FILE_SIDECAR, side_path,
@@ -231,7 +236,7 @@ START_TEST(test_install_replaces)
 	ck_assert_int_ge(fd, 0);
 
 	ck_assert_int_eq(mfs_store_install(&st, "BTCUSDT", MFS_TF_1H, 2023,
-					   "new data, longer", 16, "new side", 8, &err), MFS_OK);
+					   "new data, longer", 16, "new side", 8, 0, &err), MFS_OK);
 	buf = slurp(data_path);
 	ck_assert_str_eq(buf, "new data, longer");
 	free(buf);
