@@ -139,21 +139,34 @@ static int cli_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	}
 }
 
-/* Route libfuse's own messages into our log. */
+/*
+ * Route libfuse's own messages into our log. libfuse may write one line in
+ * several calls ("unknown option(s): `", "-o x", "'\n"): collect pieces
+ * until the newline, per thread.
+ */
 static void fuse_log_to_ours(enum fuse_log_level level, const char *fmt, va_list ap)
 {
-	char buf[1024];
+	static __thread char line[1024];
+	static __thread size_t used;
 	enum mfs_log_level l = level <= FUSE_LOG_ERR	   ? MFS_LOG_ERR
 			       : level == FUSE_LOG_WARNING ? MFS_LOG_WARN
 			       : level == FUSE_LOG_NOTICE  ? MFS_LOG_NOTICE
 			       : level == FUSE_LOG_INFO	   ? MFS_LOG_INFO
 							   : MFS_LOG_DEBUG;
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	size_t n = strlen(buf);
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	mfs_log(l, "fuse: %s", buf);
+	if (used < sizeof(line) - 1) {
+		int n = vsnprintf(line + used, sizeof(line) - used, fmt, ap);
+		if (n > 0)
+			used += (size_t)n < sizeof(line) - used ? (size_t)n : sizeof(line) - 1 - used;
+	}
+	if (used == 0 || (line[used - 1] != '\n' && used < sizeof(line) - 1))
+		return;
+	while (used && line[used - 1] == '\n')
+		line[--used] = '\0';
+	const char *text = strncmp(line, "fuse: ", 6) == 0 ? line + 6 : line;
+	mfs_log(l, "fuse: %s", text);
+	used = 0;
+	line[0] = '\0';
 }
 
 static int setup_log(const struct cli *c, bool daemonized)
