@@ -164,6 +164,11 @@ enum mfs_err mfs_provider_get(struct mfs_fetch_ctx *ctx, const char *path_and_qu
 		mfs_http_response_free(resp);
 		ctx->requests++;
 		rc = mfs_http_get(ctx->http, &req, resp, err);
+		if (rc != MFS_OK && err) {
+			char m[MFS_ERRMSG_MAX];
+			snprintf(m, sizeof(m), "%s: %s", p->ops->name, err->msg);
+			memcpy(err->msg, m, sizeof(m));
+		}
 		if (rc == MFS_ERR_INVALID || rc == MFS_ERR_NOMEM || rc == MFS_ERR_PARSE ||
 		    rc == MFS_ERR_CANCELLED)
 			return rc;
@@ -192,10 +197,15 @@ enum mfs_err mfs_provider_get(struct mfs_fetch_ctx *ctx, const char *path_and_qu
 		} else {
 			wait = backoff_ms(p, attempt);
 		}
-		mfs_info("%s: try %u of %u failed: %s", p->ops->name, attempt + 1,
-			 MFS_HTTP_MAX_TRIES, err ? err->msg : mfs_err_name(rc));
-		if (attempt + 1 == MFS_HTTP_MAX_TRIES)
+		mfs_info("try %u of %u failed: %s", attempt + 1, MFS_HTTP_MAX_TRIES,
+			 err ? err->msg : mfs_err_name(rc));
+		if (attempt + 1 == MFS_HTTP_MAX_TRIES) {
+			if (err)
+				snprintf(err->msg + strlen(err->msg),
+					 sizeof(err->msg) - strlen(err->msg), " (%u tries)",
+					 MFS_HTTP_MAX_TRIES);
 			break;
+		}
 		if (ctx->deadline_ms && mfs_now_ms() + wait > ctx->deadline_ms) {
 			if (rc == MFS_ERR_RATE_LIMIT && err)
 				snprintf(err->msg + strlen(err->msg),
