@@ -26,6 +26,8 @@ from collections import namedtuple
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import nyse
+
 UTC = timezone.utc
 NY_TZ_NAME = "America/New_York"
 NY = ZoneInfo(NY_TZ_NAME)
@@ -33,8 +35,8 @@ NY = ZoneInfo(NY_TZ_NAME)
 # ---------------------------------------------------------------- stocks (Yahoo)
 STOCKS = {"AAPL": date(2010, 1, 4), "MSFT": date(2012, 1, 3)}  # first sessions
 STOCK_BASE = {"AAPL": 150.0, "MSFT": 250.0}
-# Exchange holidays (month, day) skipped in every year when on a weekday.
-HOLIDAYS = ((1, 1), (7, 4), (12, 25))
+# Sessions: the real NYSE calendar of nyse.py (holidays, one-off closures,
+# 13:00 early closes).
 # adjclose = close * factor (per-mille): factor applies to sessions BEFORE the date.
 ADJ_STEPS = {
     "AAPL": ((date(2015, 5, 14), 955), (date(2021, 2, 5), 982)),
@@ -94,8 +96,14 @@ def _ohlc_cents(level, u, noise, lo=1000, hi=10**9):
 
 # --------------------------------------------------------------- stock calendar
 def is_session(d):
-    """Mock exchange calendar: Monday-Friday except Jan 1, Jul 4, Dec 25."""
-    return d.weekday() < 5 and (d.month, d.day) not in HOLIDAYS
+    """Stock exchange calendar: an NYSE session (nyse.py)."""
+    return nyse.is_session(d)
+
+
+def close_hm(d):
+    """(hour, minute) New York at which session d closes: (16, 0) or (13, 0)."""
+    t = nyse.session_close(d)
+    return t.hour, t.minute
 
 
 def ny_epoch(d, hm=OPEN_HM):
@@ -111,12 +119,7 @@ def ny_date(t):
 def sessions(symbol, year):
     """Session dates of symbol in year (from its first trade date on)."""
     first = STOCKS[symbol]
-    d, out = date(year, 1, 1), []
-    while d.year == year:
-        if d >= first and is_session(d):
-            out.append(d)
-        d += timedelta(days=1)
-    return out
+    return [d for d in nyse.sessions(year) if d >= first]
 
 
 def adj_factor_permille(symbol, d):
@@ -171,19 +174,23 @@ def period_label(interval, d):
     return d - timedelta(days=d.weekday()) if interval == "1wk" else d.replace(day=1)
 
 
-def yahoo_period_truth(symbol, interval, start, end, asof=None):
+def yahoo_period_truth(symbol, interval, start, end, asof=None, omit=()):
     """Weekly ("1wk") or monthly ("1mo") bars whose label date is in
     [start, end], aggregated from ALL daily truth sessions of the period
-    (null days included: nulls are an artefact of the 1d endpoint only).
-    open=first open, close=last close, high=max, low=min, volume=sum,
-    adjclose=last adjclose. With asof (epoch s), sessions opening after it
-    are left out (the still-forming period)."""
+    (null days included: nulls are an artefact of the 1d endpoint only)
+    except the dates in omit (a planted missing day). A period whose
+    sessions are all omitted has no bar. open=first open, close=last close,
+    high=max, low=min, volume=sum, adjclose=last adjclose. With asof
+    (epoch s), sessions opening after it are left out (the still-forming
+    period)."""
     first = period_label(interval, start)
     last = end + timedelta(days=6 if interval == "1wk" else 31)
     groups = {}
     for b in yahoo_daily_truth(symbol, first, last):
         if asof is not None and ny_epoch(b.date) > asof:
             break
+        if b.date in omit:
+            continue
         groups.setdefault(period_label(interval, b.date), []).append(b)
     out = []
     for label in sorted(groups):
@@ -205,14 +212,15 @@ def yahoo_intraday_bar(symbol, interval, t):
 
 
 def yahoo_intraday_truth(symbol, interval, start, end):
-    """Intraday bars (regular hours grid 09:30.. of each session) with open
-    time in [start, end) epoch seconds. No provider window is applied."""
+    """Intraday bars (regular hours grid 09:30.. of each session, up to the
+    session's close: 16:00, or 13:00 on an early close) with open time in
+    [start, end) epoch seconds. No provider window is applied."""
     step = YAHOO_INTRADAY[interval]
     d, last, out = max(ny_date(start), STOCKS[symbol]), ny_date(end), []
     while d <= last:
         if is_session(d):
             t0 = ny_epoch(d)
-            for k in range(0, 390 * 60, step):
+            for k in range(0, ny_epoch(d, close_hm(d)) - t0, step):
                 if start <= t0 + k < end:
                     out.append(yahoo_intraday_bar(symbol, interval, t0 + k))
         d += timedelta(days=1)
@@ -295,15 +303,23 @@ def binance_kline_row(symbol, interval, t_ms):
             _dec(taker, 5), _dec(taker * c, 7), "0"]
 
 
-def binance_open_times(symbol, interval, start_ms, end_ms, limit, newest):
-    """Open times in [start_ms, end_ms] (outage skipped), at most limit of
-    them: the oldest ones, or the newest ones when newest is true."""
+def utc_date_ms(t_ms):
+    """UTC calendar date of epoch millisecond t_ms."""
+    return datetime.fromtimestamp(t_ms // 1000, UTC).date()
+
+
+def binance_open_times(symbol, interval, start_ms, end_ms, limit, newest, omit=()):
+    """Open times in [start_ms, end_ms] (outage skipped, and bars whose UTC
+    open date is in omit), at most limit of them: the oldest ones, or the
+    newest ones when newest is true."""
     lo = max(start_ms, binance_first_open(symbol, interval))
+    skip = ((lambda t: in_outage(symbol, interval, t) or utc_date_ms(t) in omit) if omit
+            else (lambda t: in_outage(symbol, interval, t)))
     out = []
     if newest:
         t = binance_floor(interval, end_ms)
         while t >= lo and len(out) < limit:
-            if not in_outage(symbol, interval, t):
+            if not skip(t):
                 out.append(t)
             t = binance_prev_open(interval, t)
         out.reverse()
@@ -312,23 +328,24 @@ def binance_open_times(symbol, interval, start_ms, end_ms, limit, newest):
         if t < lo:
             t = binance_next_open(interval, t)
         while t <= end_ms and len(out) < limit:
-            if not in_outage(symbol, interval, t):
+            if not skip(t):
                 out.append(t)
             t = binance_next_open(interval, t)
     return out
 
 
-def binance_klines(symbol, interval, start_ms, end_ms, limit, now_ms):
+def binance_klines(symbol, interval, start_ms, end_ms, limit, now_ms, omit=()):
     """The /api/v3/klines answer: start_ms/end_ms may be None (Binance
     semantics: startTime -> oldest from there; only endTime or neither ->
     newest up to it). Bars never open after now_ms; the last one may still be
-    open."""
+    open. Bars whose UTC open date is in omit are absent (like the outage:
+    the page is filled up to limit with the following bars)."""
     hi = now_ms if end_ms is None else min(end_ms, now_ms)
-    times = binance_open_times(symbol, interval, start_ms or 0, hi, limit, start_ms is None)
+    times = binance_open_times(symbol, interval, start_ms or 0, hi, limit, start_ms is None, omit)
     return [binance_kline_row(symbol, interval, t) for t in times]
 
 
-def binance_bars(symbol, interval, start_ms, end_ms):
+def binance_bars(symbol, interval, start_ms, end_ms, omit=()):
     """All numeric truth bars opening in [start_ms, end_ms) (oracle helper)."""
-    times = binance_open_times(symbol, interval, start_ms, end_ms - 1, 1 << 62, False)
+    times = binance_open_times(symbol, interval, start_ms, end_ms - 1, 1 << 62, False, omit)
     return [binance_bar(symbol, interval, t) for t in times]

@@ -16,13 +16,14 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import signal
 import struct
 import sys
 import threading
 import time
 import traceback
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -36,7 +37,9 @@ QUOTE_KEY_ORDERS = (("close", "low", "volume", "open", "high"),
                     ("volume", "high", "close", "open", "low"),
                     ("high", "open", "low", "volume", "close"),
                     ("low", "close", "open", "high", "volume"))
-FAULT_MODES = ("500", "429", "418", "451", "stall", "truncate", "malformed", "granularity", "slow")
+FAULT_MODES = ("500", "429", "418", "451", "stall", "truncate", "malformed", "granularity", "slow", "omit")
+# Modes whose reply replaces the normal answer (no data is sent, so no omit fault is used up).
+REPLACING_MODES = ("500", "429", "418", "451", "stall", "malformed")
 BINANCE_451_MSG = ("Service unavailable from a restricted location according to 'b. Eligibility' "
                    "in https://www.binance.com/en/terms. Please contact customer service if you "
                    "believe you received this message in error.")
@@ -76,6 +79,7 @@ def yahoo_meta(symbol, interval, now, granularity):
     today = datetime.fromtimestamp(now, D.NY).date()
     period = lambda a, b: {"timezone": tzname, "start": D.ny_epoch(today, a),  # noqa: E731
                            "end": D.ny_epoch(today, b), "gmtoffset": off}
+    close = D.close_hm(today) if D.is_session(today) else D.CLOSE_HM
     last = D.yahoo_daily_bar(symbol, today)
     return {"currency": "USD", "symbol": symbol, "exchangeName": "NMS", "fullExchangeName": "NasdaqGS",
             "instrumentType": "EQUITY", "firstTradeDate": D.ny_epoch(D.STOCKS[symbol]),
@@ -83,33 +87,36 @@ def yahoo_meta(symbol, interval, now, granularity):
             "timezone": tzname, "exchangeTimezoneName": D.NY_TZ_NAME,
             "regularMarketPrice": f32(last.close), "priceHint": 2,
             "currentTradingPeriod": {"pre": period((4, 0), D.OPEN_HM),
-                                     "regular": period(D.OPEN_HM, D.CLOSE_HM),
-                                     "post": period(D.CLOSE_HM, (20, 0))},
+                                     "regular": period(D.OPEN_HM, close),
+                                     "post": period(close, (20, 0))},
             "dataGranularity": granularity or interval, "range": "",
             "validRanges": ["1d", "5d", "1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max"]}
 
 
-def yahoo_bars(symbol, interval, lo, hi, now):
+def yahoo_bars(symbol, interval, lo, hi, now, omit=frozenset()):
     """Bars with lo <= t < hi and t <= now: list of (t, o, h, l, c, v, adj);
-    values are None for null bars, adj is None for intraday."""
+    values are None for null bars, adj is None for intraday. omit: New York
+    dates whose bars are left out (1wk/1mo: aggregated without those days)."""
     hi = min(hi, int(now) + 1)
     if lo >= hi:
         return []
     d0, d1 = D.ny_date(lo), D.ny_date(hi)
     if interval == "1d":
         rows = [(D.ny_epoch(b.date),) + ((None,) * 6 if b.is_null else tuple(b[1:7]))
-                for b in D.yahoo_daily_truth(symbol, d0, d1)]
+                for b in D.yahoo_daily_truth(symbol, d0, d1) if b.date not in omit]
     elif interval in ("1wk", "1mo"):
         rows = [(D.ny_epoch(b.date),) + tuple(b[1:])
-                for b in D.yahoo_period_truth(symbol, interval, d0 - timedelta(days=31), d1, asof=now)]
+                for b in D.yahoo_period_truth(symbol, interval, d0 - timedelta(days=31), d1, asof=now, omit=omit)]
     else:
         lo = max(lo, int(now) - D.YAHOO_WINDOW_DAYS[interval] * 86400)
-        rows = [tuple(b) + (None,) for b in D.yahoo_intraday_truth(symbol, interval, lo, hi)] if lo < hi else []
+        rows = [tuple(b) + (None,) for b in D.yahoo_intraday_truth(symbol, interval, lo, hi)
+                if not omit or D.ny_date(b.t) not in omit] if lo < hi else []
     return [r for r in rows if lo <= r[0] < hi]
 
 
-def yahoo_chart(symbol, query, now, granularity=None, key_seed=""):
-    """Answer GET /v8/finance/chart/{symbol}: a pure function of its arguments."""
+def yahoo_chart(symbol, query, now, granularity=None, key_seed="", omit=frozenset()):
+    """Answer GET /v8/finance/chart/{symbol}: a pure function of its arguments.
+    omit: New York dates whose bars are left out (the "omit" fault)."""
     if symbol not in D.STOCKS:
         return yahoo_error(404, "Not Found", "No data found, symbol may be delisted")
     interval = query.get("interval", "1d")
@@ -132,13 +139,13 @@ def yahoo_chart(symbol, query, now, granularity=None, key_seed=""):
         if p1 < now - days * 86400 - WINDOW_GRACE_S:
             return yahoo_error(422, "Unprocessable Entity", f"{interval} data not available for startTime={p1} "
                                f"and endTime={p2}. The requested range must be within the last {days} days.")
-    rows = yahoo_bars(symbol, kind, p1, p2, now)
+    rows = yahoo_bars(symbol, kind, p1, p2, now, omit)
     # Hazard: a bar at/after period2 comes back for (non-empty) ranges well in the past.
     if rows and p2 < now - 2 * 86400:
-        rows += yahoo_bars(symbol, kind, p2, p2 + 4 * 86400, now)[:1]
+        rows += yahoo_bars(symbol, kind, p2, p2 + 4 * 86400, now, omit)[:1]
     # Hazard: a live duplicate row for today, stamped "now", on 1d requests.
     today = datetime.fromtimestamp(now, D.NY)
-    if (kind == "1d" and p1 <= now <= p2 and D.is_session(today.date())
+    if (kind == "1d" and p1 <= now <= p2 and D.is_session(today.date()) and today.date() not in omit
             and today.date() >= D.STOCKS[symbol] and (today.hour, today.minute) >= D.OPEN_HM):
         b = D.yahoo_daily_bar(symbol, today.date())
         rows.append((int(now),) + ((None,) * 6 if b.is_null else tuple(b[1:7])))
@@ -162,8 +169,9 @@ def binance_error(status, code, msg, headers=None):
     return Reply(status, {"code": code, "msg": msg}, headers)
 
 
-def binance_klines(query, now):
-    """Answer GET /api/v3/klines (limit > 1000 is clamped to 1000)."""
+def binance_klines(query, now, omit=frozenset()):
+    """Answer GET /api/v3/klines (limit > 1000 is clamped to 1000). omit: UTC
+    dates whose klines (by open time) are left out (the "omit" fault)."""
     symbol, interval = query.get("symbol", ""), query.get("interval", "")
     if not symbol or not interval:
         return binance_error(400, -1102, "Mandatory parameter 'symbol' or 'interval' was not sent, "
@@ -182,7 +190,7 @@ def binance_klines(query, now):
         return binance_error(400, -1130, "Invalid parameter data.")
     if start is not None and end is not None and start > end:
         return binance_error(400, -1023, "Start time is greater than end time.")
-    return Reply(200, D.binance_klines(symbol, interval, start, end, limit, int(now * 1000)))
+    return Reply(200, D.binance_klines(symbol, interval, start, end, limit, int(now * 1000), omit))
 
 
 def binance_exchange_info(query, now):
@@ -229,19 +237,41 @@ class State:
         fault = {"provider": provider, "mode": mode, "count": int(spec.get("count", 1)),
                  "retry_after": spec.get("retry_after"), "delay_ms": int(spec.get("delay_ms", 0)),
                  "stall_s": float(spec.get("stall_s", 3600)), "path_contains": str(spec.get("path_contains", ""))}
+        if mode == "omit":
+            day = str(spec.get("date", ""))
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+                raise ValueError("mode omit needs \"date\": \"YYYY-MM-DD\"")
+            date.fromisoformat(day)  # ValueError for a date that does not exist
+            fault["date"] = day
         with self.lock:
             self.faults.append(fault)
         return fault
 
+    @staticmethod
+    def _matches(f, provider, target):
+        return f["count"] != 0 and f["provider"] in ("*", provider) and f["path_contains"] in target
+
     def take_fault(self, provider, target):
-        """The first queued fault matching this request (its count consumed)."""
+        """The first queued fault (not omit) matching this request (its count consumed)."""
         with self.lock:
             for f in self.faults:
-                if f["count"] != 0 and f["provider"] in ("*", provider) and f["path_contains"] in target:
+                if f["mode"] != "omit" and self._matches(f, provider, target):
                     if f["count"] > 0:
                         f["count"] -= 1
                     return dict(f)
         return None
+
+    def take_omits(self, provider, target):
+        """The dates of ALL omit faults matching this request (each one's count
+        consumed), as a frozenset of dates."""
+        days = set()
+        with self.lock:
+            for f in self.faults:
+                if f["mode"] == "omit" and self._matches(f, provider, target):
+                    if f["count"] > 0:
+                        f["count"] -= 1
+                    days.add(date.fromisoformat(f["date"]))
+        return frozenset(days)
 
     def reset(self):
         with self.lock:
@@ -279,7 +309,7 @@ def apply_fault(fault, provider, normal):
     if mode == "malformed":
         text = '{"chart":{"result":[{"meta":' if provider != "binance" else '[[1502942400000,"4261.48000000",'
         return Reply(200, text)
-    return normal  # granularity, slow and truncate change the normal answer elsewhere
+    return normal  # granularity, slow, truncate and omit change the normal answer elsewhere
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -331,6 +361,14 @@ class Handler(BaseHTTPRequestHandler):
         fault = state.take_fault(provider, self.path) if provider != "other" else None
         if fault:
             entry["fault"] = fault["mode"]
+        omit = frozenset()
+        if (method == "GET" and (not fault or fault["mode"] not in REPLACING_MODES)
+                and (url.path == "/api/v3/klines" or (url.path.startswith("/v8/finance/chart/")
+                                                      and "Mozilla/" in self.headers.get("User-Agent", "")))):
+            omit = state.take_omits(provider, self.path)
+            if omit:
+                entry["omit"] = sorted(d.isoformat() for d in omit)
+                entry["fault"] = entry["fault"] or "omit"
         if fault and fault["mode"] == "stall":
             entry["status"] = 0
             state.release.wait(fault["stall_s"])
@@ -340,7 +378,7 @@ class Handler(BaseHTTPRequestHandler):
             reply = Reply(405, "Method Not Allowed")
         else:
             try:
-                reply = self._route(provider, url.path, query, now, fault)
+                reply = self._route(provider, url.path, query, now, fault, omit)
             except Exception as e:  # a mock bug: say so loudly, answer 500
                 traceback.print_exc()
                 reply = Reply(500, f"mockprovider internal error: {type(e).__name__}: {e}")
@@ -353,19 +391,19 @@ class Handler(BaseHTTPRequestHandler):
         entry["status"] = reply.status
         self._send(reply, truncate=bool(fault) and fault["mode"] == "truncate")
 
-    def _route(self, provider, path, query, now, fault):
+    def _route(self, provider, path, query, now, fault, omit):
         if provider == "yahoo":
             if "Mozilla/" not in self.headers.get("User-Agent", ""):
                 return Reply(429, "Too Many Requests")
             prefix = "/v8/finance/chart/"
             if path.startswith(prefix) and len(path) > len(prefix):
                 gran = "3mo" if fault and fault["mode"] == "granularity" else None
-                return yahoo_chart(unquote(path[len(prefix):]), query, now, gran, self.path)
+                return yahoo_chart(unquote(path[len(prefix):]), query, now, gran, self.path, omit)
             return Reply(404, {"finance": {"result": None, "error": {"code": "Not Found",
                                                                      "description": "HTTP 404 Not Found"}}})
         if provider == "binance":
             if path == "/api/v3/klines":
-                return binance_klines(query, now)
+                return binance_klines(query, now, omit)
             if path == "/api/v3/exchangeInfo":
                 return binance_exchange_info(query, now)
             if path == "/api/v3/ping":

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import dataset as D  # noqa: E402
 import expected as E  # noqa: E402
 import mockprovider as M  # noqa: E402
+import nyse  # noqa: E402
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 PORT = None
@@ -87,8 +88,15 @@ def utc(y, m=1, d=1, hh=0, mm=0):
 
 
 # ------------------------------------------------------ reference clients
-def yahoo_year_csv(sym, tf, year, now):
-    """What a correct client makes of the mock's answers for one file."""
+def first_session_label(tf, d):
+    """The first NYSE session of the ISO week (1w) / month (1M) of d."""
+    start = d - timedelta(days=d.weekday()) if tf == "1w" else d.replace(day=1)
+    return nyse.first_session(start, start + timedelta(days=6 if tf == "1w" else 30))
+
+
+def yahoo_year_csv(sym, tf, year, now, period_date="first_session"):
+    """What a correct client makes of the mock's answers for one file
+    (1w/1M restamped to the period's first NYSE session by default)."""
     interval = E.YAHOO_INTERVAL[tf]
     p1, p2 = utc(year), min(utc(year + 1), int(now))
     if tf in E.INTRADAY_S:
@@ -107,6 +115,8 @@ def yahoo_year_csv(sym, tf, year, now):
             if t + E.INTRADAY_S[tf] > now:
                 continue
             stamp = datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        elif tf in ("1w", "1M") and period_date == "first_session":
+            stamp = first_session_label(tf, D.ny_date(t)).isoformat()
         else:
             stamp = D.ny_date(t).isoformat()
         rows[stamp] = [denoise(v) for v in vals[:4]] + [vals[4]] + [denoise(v) for v in vals[5:]]
@@ -328,6 +338,165 @@ def test_faults():
     check("bad fault -> 400", st == 400)
 
 
+def test_calendar():
+    """US stock sessions follow the NYSE calendar (nyse.py), early closes included."""
+    check("nyse self-check", nyse._self_check() == [], nyse._self_check())
+    check("nyse session counts 2023-2026", [len(nyse.sessions(y)) for y in range(2023, 2027)]
+          == [250, 252, 250, 251])
+    check("dataset sessions are NYSE sessions", D.sessions("AAPL", 2024) == nyse.sessions(2024)
+          and D.sessions("MSFT", 2012)[0] == date(2012, 1, 3))
+    st, _, js = chart("AAPL", utc(2024), utc(2025), "1d")
+    res = js["chart"]["result"][0]
+    ts, q = res["timestamp"], res["indicators"]["quote"][0]
+    days = [D.ny_date(t) for t in ts]
+    check("1d 2024: 252 sessions + the bar at period2", st == 200 and len(ts) == 253
+          and days[:-1] == nyse.sessions(2024) and days[-1] == date(2025, 1, 2))
+    check("1d 2024: 249 non-null rows", sum(v is not None for v in q["close"][:-1]) == 249)
+    check("1d 2024: no bar on NYSE holidays", not {date(2024, 1, 15), date(2024, 3, 29), date(2024, 6, 19),
+                                                   date(2024, 11, 28), date(2024, 12, 25)} & set(days))
+    check("1d stamps 09:30 New York, early closes too",
+          all(datetime.fromtimestamp(t, D.NY).strftime("%H:%M") == "09:30" for t in ts)
+          and date(2024, 11, 29) in days)
+    _, _, js = chart("MSFT", utc(2025), utc(2025, 1, 15), "1d")
+    check("1d: Carter closure 2025-01-09 absent", date(2025, 1, 9) not in
+          [D.ny_date(t) for t in js["chart"]["result"][0]["timestamp"]])
+    _, _, js = chart("AAPL", utc(2024), utc(2025), "1wk")
+    ts = js["chart"]["result"][0]["timestamp"]
+    check("1wk stamps stay on Mondays (holiday Mondays too)", len(ts) == 53
+          and all(D.ny_date(t).weekday() == 0 for t in ts) and D.ny_epoch(date(2024, 1, 15)) in ts)
+    # Early closes through the pure function (fixed clock, inside every window).
+    now = D.ny_epoch(date(2026, 12, 1), (12, 0))
+    day, eve = date(2026, 11, 27), date(2026, 12, 24)
+    grid = {}
+    for iv in ("1m", "5m", "15m", "30m", "1h"):
+        q = {"period1": str(D.ny_epoch(day, (0, 0))), "period2": str(D.ny_epoch(day, (23, 0))), "interval": iv}
+        ts = M.yahoo_chart("AAPL", q, now).body["chart"]["result"][0]["timestamp"]
+        grid[iv] = [t for t in ts if D.ny_date(t) == day]  # without the bar at period2
+    hm = lambda t: datetime.fromtimestamp(t, D.NY).strftime("%H:%M")  # noqa: E731
+    check("early close 1h grid 09:30..12:30", [hm(t) for t in grid["1h"]] == ["09:30", "10:30", "11:30", "12:30"])
+    check("early close 5m grid to 12:55", len(grid["5m"]) == 42 and hm(grid["5m"][-1]) == "12:55")
+    check("early close 1m 210 bars, 30m to 12:30, 15m to 12:45",
+          len(grid["1m"]) == 210 and hm(grid["30m"][-1]) == "12:30" and hm(grid["15m"][-1]) == "12:45")
+    q = {"period1": str(D.ny_epoch(date(2026, 11, 30), (0, 0))), "period2": str(now), "interval": "1h"}
+    ts = M.yahoo_chart("AAPL", q, now).body["chart"]["result"][0]["timestamp"]
+    check("full day 1h grid ends 15:30", hm(ts[6]) == "15:30" and len(ts) == 10)
+    meta = M.yahoo_chart("AAPL", {"period1": "1", "period2": "2", "interval": "1d"},
+                         D.ny_epoch(eve, (10, 0))).body["chart"]["result"][0]["meta"]
+    check("meta regular period ends 13:00 on an early close",
+          meta["currentTradingPeriod"]["regular"]["end"] == D.ny_epoch(eve, (13, 0)))
+    before = E.expected_rows("yahoo", "AAPL", "1d", 2026, D.ny_epoch(day, (12, 59)))
+    after = E.expected_rows("yahoo", "AAPL", "1d", 2026, D.ny_epoch(day, (13, 0)))
+    check("oracle: an early-close 1d bar is complete at 13:00", before[-1][0] == "2026-11-25"
+          and after[-1][0] == "2026-11-27")
+    rows = E.expected_rows("yahoo", "AAPL", "1h", 2026, now)
+    check("oracle: early close 1h rows (UTC) 14:30..17:30", [r[0][11:16] for r in rows if r[0][:10] == "2026-11-27"]
+          == ["14:30", "15:30", "16:30", "17:30"])
+    # Weekly/monthly labels: the first session of the period (default) or Yahoo's stamp.
+    now = time.time()
+    w = [r[0] for r in E.expected_rows("yahoo", "AAPL", "1w", 2024, now)]
+    wb = [r[0] for r in E.expected_rows("yahoo", "AAPL", "1w", 2024, now, period_date="bar")]
+    check("oracle 1w first_session labels", w[0] == "2024-01-02" and "2024-01-16" in w and "2024-01-15" not in w
+          and "2024-05-28" in w and len(w) == 53 and all(date.fromisoformat(x).weekday() == 0 for x in wb)
+          and "2024-01-15" in wb)
+    m = [r[0] for r in E.expected_rows("yahoo", "MSFT", "1M", 2025, now)]
+    check("oracle 1M first_session labels", m[:3] == ["2025-01-02", "2025-02-03", "2025-03-03"]
+          and "2025-09-02" in m and "2025-06-02" in m)
+    check("oracle 1M 2023 starts 2023-01-03", E.expected_rows("yahoo", "AAPL", "1M", 2023, now)[0][0] == "2023-01-03")
+    wbtc = [r[0] for r in E.expected_rows("binance", "BTCUSDT", "1w", 2024, now)]
+    check("oracle binance 1w keeps Monday stamps", wbtc[0] == "2024-01-01")
+    for sym, tf in (("AAPL", "1w"), ("MSFT", "1M")):
+        check(f"client == oracle yahoo {sym} {tf} 2024 period_date=bar",
+              yahoo_year_csv(sym, tf, 2024, now, "bar") == E.expected_csv("yahoo", sym, tf, 2024, now, "bar"))
+
+
+def test_omit():
+    """The omit fault: bars of a date left out, aggregates built without it."""
+    reset()
+    now = time.time()
+    st, _, _ = req("/_control/fault", method="POST", body={"mode": "omit", "date": "2024-3-14"})
+    check("omit needs YYYY-MM-DD", st == 400)
+    st, _, _ = req("/_control/fault", method="POST", body={"mode": "omit"})
+    check("omit needs a date", st == 400)
+    st, _, _ = req("/_control/fault", method="POST", body={"mode": "omit", "date": "2024-02-30"})
+    check("omit needs a real date", st == 400)
+    om = ("2024-03-14", "2024-07-01")
+    for d in om:
+        fault(provider="yahoo", mode="omit", date=d, count=-1)
+    _, _, js = chart("AAPL", utc(2024, 3), utc(2024, 4), "1d")
+    days = [D.ny_date(t).isoformat() for t in js["chart"]["result"][0]["timestamp"]]
+    check("yahoo 1d omitted day absent", "2024-03-14" not in days and "2024-03-13" in days
+          and "2024-03-15" in days and len(days) == len([d for d in D.sessions("AAPL", 2024) if d.month == 3]))
+    log = jreq("/_control/log")[2]
+    check("log shows the omit", log[-1]["fault"] == "omit" and log[-1]["omit"] == list(om))
+    check("faults list the omit", [f.get("date") for f in jreq("/_control/faults")[2]] == list(om))
+    for sym, tf in (("AAPL", "1d"), ("MSFT", "1d"), ("AAPL", "1w"), ("MSFT", "1M")):
+        exp = E.expected_csv("yahoo", sym, tf, 2024, now, omit=om)
+        check(f"client == oracle yahoo {sym} {tf} 2024 omit", exp == yahoo_year_csv(sym, tf, 2024, now)
+              and exp != E.expected_csv("yahoo", sym, tf, 2024, now))
+    w = {r[0]: r for r in E.expected_rows("yahoo", "AAPL", "1w", 2024, now, omit=om)}
+    full = {r[0]: r for r in E.expected_rows("yahoo", "AAPL", "1w", 2024, now)}
+    d13, d15 = (D.yahoo_daily_bar("AAPL", date(2024, 3, d)) for d in (13, 15))
+    check("oracle 1w aggregate without the omitted day", set(w) == set(full) and w["2024-03-11"] != full["2024-03-11"]
+          and w["2024-03-11"][5] == full["2024-03-11"][5] - D.yahoo_daily_bar("AAPL", date(2024, 3, 14)).volume
+          and w["2024-07-01"][1] == D.yahoo_daily_bar("AAPL", date(2024, 7, 2)).open
+          and w["2024-03-11"][4] == d15.close and d13.date.weekday() == 2)
+    # Intraday: omit the most recent complete session inside the 1h window.
+    recent = nyse.prev_session(D.ny_date(int(now)) - timedelta(days=1))
+    fault(provider="yahoo", mode="omit", date=recent.isoformat(), count=1)
+    year = recent.year
+    got = yahoo_year_csv("AAPL", "1h", year, now)
+    exp = E.expected_csv("yahoo", "AAPL", "1h", year, now, omit=om + (recent.isoformat(),))
+    edge = datetime.fromtimestamp(now - D.YAHOO_WINDOW_DAYS["1h"] * 86400 + 600, timezone.utc)
+    got, exp = (_rows_after(text, edge.strftime("%Y-%m-%d %H:%M:%S")) for text in (got, exp))
+    check("client == oracle yahoo AAPL 1h omit", got == exp and not any(r.startswith(recent.isoformat()) for r in got))
+    check("omit count 1 used up", recent.isoformat() in yahoo_year_csv("AAPL", "1h", year, now))
+    # Yahoo omits do not touch Binance.
+    kl = f"/api/v3/klines?symbol=BTCUSDT&interval=1d&startTime={utc(2024, 3, 13) * 1000}&limit=3"
+    check("yahoo omit leaves binance alone", [r[0] for r in jreq(kl)[2]] == [utc(2024, 3, d) * 1000 for d in (13, 14, 15)])
+    # A replacing fault does not use up an omit; several omits apply together.
+    reset()
+    path = f"/v8/finance/chart/MSFT?period1={utc(2024, 3, 11)}&period2={utc(2024, 3, 16)}&interval=1d"
+    fault(provider="yahoo", mode="500")
+    fault(provider="*", mode="omit", date="2024-03-12", count=1)
+    fault(provider="yahoo", mode="omit", date="2024-03-13", count=1)
+    check("500 before omit", req(path)[0] == 500)
+    _, _, js = jreq(path)
+    days = [D.ny_date(t).day for t in js["chart"]["result"][0]["timestamp"]]
+    check("two omits in one answer", days == [11, 14, 15, 18], days)  # 18: the bar at period2
+    _, _, js = jreq(path)
+    check("omits used up", [D.ny_date(t).day for t in js["chart"]["result"][0]["timestamp"]] == [11, 12, 13, 14, 15, 18])
+    # Binance: the page is filled past the hole; 1d/1w/1M match the oracle.
+    reset()
+    fault(provider="binance", mode="omit", date="2024-03-14", count=-1)
+    fault(provider="binance", mode="omit", date="2024-03-11", count=-1)  # a Monday: the 1w kline
+    fault(provider="binance", mode="omit", date="2024-06-01", count=-1)  # a 1st: the 1M kline
+    _, _, rows = jreq(f"/api/v3/klines?symbol=BTCUSDT&interval=1h&startTime={utc(2024, 3, 13) * 1000}&limit=48")
+    check("binance 1h page filled past the omitted day", len(rows) == 48 and rows[23][0] == utc(2024, 3, 13, 23) * 1000
+          and rows[24][0] == utc(2024, 3, 15) * 1000)
+    _, _, rows = jreq(f"/api/v3/klines?symbol=ETHUSDT&interval=1d&endTime={utc(2024, 3, 16) * 1000}&limit=4")
+    check("binance newest page filled past the omitted day",
+          [r[0] for r in rows] == [utc(2024, 3, d) * 1000 for d in (12, 13, 15, 16)])
+    bom = ("2024-03-14", "2024-03-11", "2024-06-01")
+    for sym, tf in (("BTCUSDT", "1d"), ("ETHUSDT", "4h"), ("BTCUSDT", "1w"), ("ETHUSDT", "1M")):
+        exp = E.expected_csv("binance", sym, tf, 2024, now, omit=bom)
+        check(f"client == oracle binance {sym} {tf} 2024 omit", exp == binance_year_csv(sym, tf, 2024, now)
+              and exp != E.expected_csv("binance", sym, tf, 2024, now))
+    check("binance omit leaves yahoo alone", "2024-03-14" in E.expected_csv("yahoo", "AAPL", "1d", 2024, now)
+          and yahoo_year_csv("AAPL", "1d", 2024, now) == E.expected_csv("yahoo", "AAPL", "1d", 2024, now))
+    reset()
+    # Pure-function edges: the live row of an omitted today; a week with every session omitted.
+    t = D.ny_epoch(date(2026, 11, 18), (11, 7))
+    q = {"period1": str(utc(2026, 11, 1)), "period2": str(t + 86400), "interval": "1d"}
+    ts = M.yahoo_chart("AAPL", q, t, omit=frozenset({date(2026, 11, 18)})).body["chart"]["result"][0]["timestamp"]
+    check("omitted today: no live row", ts[-1] == D.ny_epoch(date(2026, 11, 17)))
+    week = frozenset(date(2024, 3, d) for d in range(11, 16))
+    q = {"period1": str(utc(2024, 3)), "period2": str(utc(2024, 4)), "interval": "1wk"}
+    ts = M.yahoo_chart("AAPL", q, time.time(), omit=week).body["chart"]["result"][0]["timestamp"]
+    w = [r[0] for r in E.expected_rows("yahoo", "AAPL", "1w", 2024, omit=week)]
+    check("a week with every session omitted has no bar", D.ny_epoch(date(2024, 3, 11)) not in ts
+          and D.ny_epoch(date(2024, 3, 18)) in ts and "2024-03-11" not in w and "2024-03-18" in w and len(w) == 52)
+
+
 def _swallow(fn):
     try:
         return fn()
@@ -410,7 +579,8 @@ def main():
         with open(port_file) as fh:
             PORT = int(fh.read())
         check("health", jreq("/_control/health")[2] == {"ok": True})
-        for test in (test_yahoo, test_yahoo_inprocess, test_binance, test_faults, test_log, test_oracle):
+        for test in (test_yahoo, test_yahoo_inprocess, test_binance, test_faults, test_log, test_oracle,
+                     test_calendar, test_omit):
             try:
                 test()
             except Exception as e:  # report and continue with the next group
