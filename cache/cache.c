@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <math.h>
+
+#include <jansson.h>
 
 #include <marketfs/cache.h>
 #include <marketfs/limits.h>
@@ -321,6 +324,7 @@ enum mfs_err mfs_cache_install(struct mfs_cache *c, const char *symbol, enum mfs
 		memcpy(f.sha256, sc->sha256, sizeof(f.sha256));
 		mfs_index_put_file(c->idx, symbol, tf, year, &f);
 	}
+	mfs_index_put_quality(c->idx, symbol, tf, year, sc);
 	if (c->hooks.installed)
 		c->hooks.installed(c->hook_arg, symbol, tf, year, new_symbol);
 	return MFS_OK;
@@ -448,4 +452,61 @@ void mfs_cache_symbols(struct mfs_cache *c, mfs_symbol_fn fn, void *arg)
 		if (access(path, F_OK) != 0) /* else listed above */
 			fn(arg, c->cfg->watch[i].symbol);
 	}
+}
+
+/* ---- generated files --------------------------------------------------- */
+
+struct quality_acc {
+	struct mfs_cache *c;
+	json_t *files;
+};
+
+static int add_quality(void *arg, const struct mfs_quality_row *r)
+{
+	struct quality_acc *a = arg;
+	enum mfs_tf tf = mfs_tf_parse(r->tf);
+	char path[4096], when[32];
+	json_t *o;
+
+	/* the tree is the truth: list only files still there */
+	if (tf == MFS_TF_INVALID || !cached_year(a->c, r->symbol, tf, r->year))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s/%04d.csv.gz", r->symbol, r->tf, r->year);
+	mfs_format_iso8601(r->last_updated, when, sizeof(when));
+	o = json_object();
+	json_object_set_new(o, "path", json_string(path));
+	json_object_set_new(o, "symbol", json_string(r->symbol));
+	json_object_set_new(o, "timeframe", json_string(r->tf));
+	json_object_set_new(o, "year", json_integer(r->year));
+	json_object_set_new(o, "score", json_real(round(r->score * 10000.0) / 10000.0));
+	json_object_set_new(o, "rows", json_integer(r->rows));
+	json_object_set_new(o, "gaps", json_integer(r->gaps));
+	json_object_set_new(o, "expected_bars", json_integer(r->expected));
+	json_object_set_new(o, "present_bars", json_integer(r->present));
+	json_object_set_new(o, "data_source", json_string(r->source));
+	json_object_set_new(o, "last_updated", json_string(when));
+	json_array_append_new(a->files, o);
+	return 0;
+}
+
+enum mfs_err mfs_cache_quality_json(struct mfs_cache *c, char **out, size_t *len,
+				    struct mfs_error *err)
+{
+	struct quality_acc a = { c, json_array() };
+	json_t *o = json_object();
+	char when[32];
+
+	if (!a.files || !o) {
+		json_decref(a.files);
+		json_decref(o);
+		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+	}
+	mfs_index_each_quality(c->idx, add_quality, &a);
+	mfs_format_iso8601(mfs_wall_now(), when, sizeof(when));
+	json_object_set_new(o, "generated_at", json_string(when));
+	json_object_set_new(o, "count", json_integer((json_int_t)json_array_size(a.files)));
+	json_object_set_new(o, "files", a.files);
+	enum mfs_err rc = mfs_json_render(o, out, len, err);
+	json_decref(o);
+	return rc;
 }

@@ -33,6 +33,8 @@
 #include "cache/cache_impl.h"
 #include "cache/csvgz.h"
 #include "cache/market.h"
+#include "cache/quality.h"
+#include "cache/repair.h"
 #include "cache/sidecar.h"
 #include "cache/validate.h"
 
@@ -169,7 +171,7 @@ struct fetch_report {
 
 static enum mfs_err install_year(struct mfs_cache *c, struct job *j, int year,
 				 const struct mfs_series *fetched, const struct mfs_market *mk,
-				 bool adj, const struct fetch_report *rep, int64_t now,
+				 bool adj, const struct fetch_report *rep, int64_t from, int64_t now,
 				 struct mfs_error *err)
 {
 	struct mfs_series s;
@@ -177,6 +179,7 @@ static enum mfs_err install_year(struct mfs_cache *c, struct job *j, int year,
 	int64_t lo, hi;
 	unsigned char *gz = NULL;
 	char *side = NULL;
+	struct mfs_sidecar *sc = NULL;
 	size_t gzlen = 0, sidelen = 0;
 	enum mfs_err rc;
 
@@ -200,45 +203,61 @@ static enum mfs_err install_year(struct mfs_cache *c, struct job *j, int year,
 			goto out;
 		}
 	mfs_validate(&s, lo, hi, &q);
+	struct mfs_repair_report rr;
+	mfs_repair(&s, &rr);
+	/* the gap report is large: keep it off the stack of a fetch thread */
+	sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (mk->has_calendar) {
+		sc->has_gap_report = true;
+		snprintf(sc->calendar, sizeof(sc->calendar), "%s", mfs_calendar_name(mk->cal));
+		mfs_gaps_account(&s, mk, year, from, now, &sc->gap);
+	}
+	q.score = mfs_quality_full_score(&q, sc->has_gap_report ? &sc->gap : NULL, &rr);
 	rc = mfs_csvgz_encode(&s, adj, &gz, &gzlen, err);
 	if (rc != MFS_OK)
 		goto out;
 
-	struct mfs_sidecar sc;
-	memset(&sc, 0, sizeof(sc));
-	snprintf(sc.symbol, sizeof(sc.symbol), "%s", j->symbol);
-	sc.tf = j->tf;
-	sc.year = year;
-	snprintf(sc.data_source, sizeof(sc.data_source), "%s", rep->source);
-	sc.created_at = mfs_cache_created_at(c, j->symbol, j->tf, year, now);
-	sc.last_updated = now;
-	sc.rows = s.n;
+	snprintf(sc->symbol, sizeof(sc->symbol), "%s", j->symbol);
+	sc->tf = j->tf;
+	sc->year = year;
+	snprintf(sc->data_source, sizeof(sc->data_source), "%s", rep->source);
+	sc->created_at = mfs_cache_created_at(c, j->symbol, j->tf, year, now);
+	sc->last_updated = now;
+	sc->rows = s.n;
 	if (s.n) {
-		sc.first_t = s.bars[0].t;
-		sc.last_t = s.bars[s.n - 1].t;
+		sc->first_t = s.bars[0].t;
+		sc->last_t = s.bars[s.n - 1].t;
 	}
-	sc.quality = q;
-	sc.size_bytes = gzlen;
-	sc.adj_col = adj;
-	mfs_sha256_hex(gz, gzlen, sc.sha256);
-	sc.stale_after = mfs_stale_after(mk, j->tf, year, now, c->cfg->max_age_s);
-	sc.requests = rep->requests;
-	sc.duration_ms = rep->duration_ms;
-	sc.n_tried = rep->n_tried;
-	memcpy(sc.tried, rep->tried, sizeof(sc.tried));
-	sc.reliability = mfs_provider_reliability(rep->prov);
-	mfs_provider_rate_desc(rep->prov, sc.rate_limit, sizeof(sc.rate_limit));
-	snprintf(sc.cls, sizeof(sc.cls), "%s", mfs_class_name(mk->cls));
-	snprintf(sc.tz, sizeof(sc.tz), "%s", mfs_tz_name(mk->tz));
-	sc.close_minute = mk->close_minute;
-	rc = mfs_sidecar_render(&sc, &side, &sidelen, err);
+	sc->quality = q;
+	sc->size_bytes = gzlen;
+	sc->adj_col = adj;
+	mfs_sha256_hex(gz, gzlen, sc->sha256);
+	sc->gaps = sc->has_gap_report ? sc->gap.totals[MFS_GAP_MISSING] : 0;
+	sc->repair = rr;
+	sc->stale_after = mfs_stale_after_holes(mk, j->tf, year, now, c->cfg->max_age_s,
+						sc->gaps > 0);
+	sc->requests = rep->requests;
+	sc->duration_ms = rep->duration_ms;
+	sc->n_tried = rep->n_tried;
+	memcpy(sc->tried, rep->tried, sizeof(sc->tried));
+	sc->reliability = mfs_provider_reliability(rep->prov);
+	mfs_provider_rate_desc(rep->prov, sc->rate_limit, sizeof(sc->rate_limit));
+	snprintf(sc->cls, sizeof(sc->cls), "%s", mfs_class_name(mk->cls));
+	snprintf(sc->tz, sizeof(sc->tz), "%s", mfs_tz_name(mk->tz));
+	sc->close_minute = mk->close_minute;
+	rc = mfs_sidecar_render(sc, &side, &sidelen, err);
 	if (rc != MFS_OK)
 		goto out;
-	rc = mfs_cache_install(c, j->symbol, j->tf, year, gz, gzlen, side, sidelen, &sc, err);
+	rc = mfs_cache_install(c, j->symbol, j->tf, year, gz, gzlen, side, sidelen, sc, err);
 	if (rc == MFS_OK)
 		mfs_info("installed %s/%s/%d (%zu rows, %zu bytes, score %.4f, from %s)",
 			 j->symbol, mfs_tf_name(j->tf), year, s.n, gzlen, q.score, rep->source);
 out:
+	free(sc);
 	free(gz);
 	free(side);
 	mfs_series_free(&s);
@@ -324,7 +343,16 @@ static void run_job(struct mfs_cache *c, struct job *j, struct mfs_http *http)
 	mfs_market_init(&mk, cls, res.tz[0] ? res.tz : known.tz,
 			res.close_minute >= 0 ? res.close_minute : known.close_minute);
 	mfs_drop_incomplete(&res.series, &mk, now);
+	mfs_market_restamp(&mk, &res.series);
 	int first_year = res.first_trade ? mfs_year_of(res.first_trade) : 0;
+	/* the first bar any file could hold: gaps are counted from there */
+	int64_t from = INT64_MIN;
+	if (res.first_trade)
+		from = mfs_tf_is_intraday(j->tf) ? res.first_trade
+						 : res.first_trade / MFS_SECONDS_PER_DAY * MFS_SECONDS_PER_DAY;
+	int64_t reach = mfs_provider_ops(rep.prov)->earliest(cls, j->tf, now);
+	if (reach > from)
+		from = reach;
 	bool adj = mfs_class_has_adj_close(cls) && !mfs_tf_is_intraday(j->tf);
 
 	for (int y = j->year_lo; y <= j->year_hi && rc == MFS_OK; y++) {
@@ -344,7 +372,7 @@ static void run_job(struct mfs_cache *c, struct job *j, struct mfs_http *http)
 					   j->symbol, mfs_tf_name(j->tf), y, rep.source);
 			break;
 		}
-		rc = install_year(c, j, y, &res.series, &mk, adj, &rep, now, &err);
+		rc = install_year(c, j, y, &res.series, &mk, adj, &rep, from, now, &err);
 		if (rc == MFS_OK && y == j->want_year)
 			j->want_installed = true;
 	}

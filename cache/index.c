@@ -19,7 +19,7 @@
 #include "cache/index.h"
 #include "cache/sidecar.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_TIMEOUT_MS 5000
 
 struct mfs_index {
@@ -37,7 +37,10 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS symbols(symbol TEXT PRIMARY KEY, first_trade INTEGER,"
 	" tz TEXT, close_minute INTEGER);"
 	"CREATE TABLE IF NOT EXISTS negative(symbol TEXT PRIMARY KEY, until INTEGER,"
-	" reason TEXT);";
+	" reason TEXT);"
+	"CREATE TABLE IF NOT EXISTS quality(symbol TEXT, tf TEXT, year INTEGER, score REAL,"
+	" rows INTEGER, gaps INTEGER, expected INTEGER, present INTEGER, last_updated INTEGER,"
+	" source TEXT, PRIMARY KEY(symbol, tf, year));";
 
 static const char *col_text(sqlite3_stmt *st, int i)
 {
@@ -146,6 +149,7 @@ static void rebuild(struct mfs_index *idx, const struct mfs_store *st)
 					continue;
 				if (mfs_sidecar_parse(text, len, &sc, NULL) == MFS_OK) {
 					struct mfs_index_symbol sym = { 0 };
+					mfs_index_put_quality(idx, sd->d_name, (enum mfs_tf)tf, year, &sc);
 					snprintf(sym.tz, sizeof(sym.tz), "%s", sc.tz);
 					sym.close_minute = sc.close_minute;
 					mfs_index_put_symbol(idx, sd->d_name, &sym);
@@ -233,7 +237,7 @@ void mfs_index_close(struct mfs_index *idx)
 	free(idx);
 }
 
-/* Prepare, bind (s = text, i = int64, d = int) and step one statement. */
+/* Prepare, bind (s = text, i = int64, d = int, r = double) and step one statement. */
 static int run(struct mfs_index *idx, sqlite3_stmt **out, const char *sql, const char *types, ...)
 {
 	sqlite3_stmt *st;
@@ -250,6 +254,8 @@ static int run(struct mfs_index *idx, sqlite3_stmt **out, const char *sql, const
 			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
 		else if (types[i] == 'i')
 			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		else if (types[i] == 'r')
+			sqlite3_bind_double(st, i + 1, va_arg(ap, double));
 		else
 			sqlite3_bind_int(st, i + 1, va_arg(ap, int));
 	}
@@ -384,6 +390,57 @@ int mfs_index_put_negative(struct mfs_index *idx, const char *symbol, int64_t un
 	pthread_mutex_lock(&idx->mu);
 	rc = run(idx, NULL, "INSERT OR REPLACE INTO negative VALUES(?1,?2,?3)", "sis", symbol,
 		 until, reason ? reason : "");
+	pthread_mutex_unlock(&idx->mu);
+	return rc;
+}
+
+int mfs_index_put_quality(struct mfs_index *idx, const char *symbol, enum mfs_tf tf, int year,
+			  const struct mfs_sidecar *sc)
+{
+	int rc;
+
+	pthread_mutex_lock(&idx->mu);
+	rc = run(idx, NULL,
+		 "INSERT OR REPLACE INTO quality VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", "ssdriiiiis",
+		 symbol, mfs_tf_name(tf), year, sc->quality.score, (int64_t)sc->rows,
+		 (int64_t)sc->gaps, (int64_t)sc->gap.expected, (int64_t)sc->gap.present,
+		 sc->last_updated, sc->data_source);
+	pthread_mutex_unlock(&idx->mu);
+	return rc;
+}
+
+int mfs_index_each_quality(struct mfs_index *idx, mfs_quality_row_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	pthread_mutex_lock(&idx->mu);
+	if (sqlite3_prepare_v2(idx->db,
+			       "SELECT symbol, tf, year, score, rows, gaps, expected, present,"
+			       " last_updated, source FROM quality ORDER BY symbol, tf, year",
+			       -1, &st, NULL) != SQLITE_OK) {
+		pthread_mutex_unlock(&idx->mu);
+		return -1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct mfs_quality_row r = {
+			.symbol = col_text(st, 0),
+			.tf = col_text(st, 1),
+			.year = sqlite3_column_int(st, 2),
+			.score = sqlite3_column_double(st, 3),
+			.rows = sqlite3_column_int64(st, 4),
+			.gaps = sqlite3_column_int64(st, 5),
+			.expected = sqlite3_column_int64(st, 6),
+			.present = sqlite3_column_int64(st, 7),
+			.last_updated = sqlite3_column_int64(st, 8),
+			.source = col_text(st, 9),
+		};
+		if (fn(arg, &r)) {
+			rc = 1;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
 	pthread_mutex_unlock(&idx->mu);
 	return rc;
 }

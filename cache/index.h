@@ -17,6 +17,7 @@
 #include <marketfs/err.h>
 #include <marketfs/timeframe.h>
 
+#include "cache/sidecar.h"
 #include "cache/store.h"
 
 struct mfs_index;
@@ -59,5 +60,18 @@ int mfs_index_get_negative(struct mfs_index *idx, const char *symbol, int64_t no
 			   int64_t *until);
 int mfs_index_put_negative(struct mfs_index *idx, const char *symbol, int64_t until,
 			   const char *reason);
+
+/* Quality of each cached file, for _metadata/quality_scores.json. */
+struct mfs_quality_row {
+	const char *symbol, *tf, *source;
+	int year;
+	double score;
+	int64_t rows, gaps, expected, present, last_updated;
+};
+typedef int (*mfs_quality_row_fn)(void *arg, const struct mfs_quality_row *r);
+int mfs_index_put_quality(struct mfs_index *idx, const char *symbol, enum mfs_tf tf, int year,
+			  const struct mfs_sidecar *sc);
+/* Calls fn for each row, ordered by symbol, timeframe, year; stops on non-zero. */
+int mfs_index_each_quality(struct mfs_index *idx, mfs_quality_row_fn fn, void *arg);
 
 #endif

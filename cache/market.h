@@ -16,10 +16,19 @@
 #include <marketfs/symbol.h>
 #include <marketfs/tz.h>
 
+#include "cache/calendar.h"
+
 struct mfs_market {
 	enum mfs_class cls;
 	const struct mfs_tz *tz; /* never NULL: UTC when unknown */
 	int close_minute;        /* local minutes after midnight */
+	/*
+	 * The trading calendar, when one applies: US stocks (New York zone),
+	 * futures, FX and crypto. Stocks of other exchanges have none yet and
+	 * fall back to weekdays with the provider's close.
+	 */
+	bool has_calendar;
+	enum mfs_calendar cal;
 };
 
 #define MFS_DEFAULT_CLOSE_MINUTE (16 * 60)
@@ -39,11 +48,29 @@ void mfs_year_bounds(enum mfs_tf tf, int y, int64_t *lo, int64_t *hi);
 
 /*
  * When the file of year `year` fetched at last_updated becomes stale, or 0
- * when it is final (fetched a day or more after the year ended). max_age_s
- * > 0 caps the schedule (config key max_age).
+ * when it is final (fetched a day or more after the year ended and after
+ * its last bar ended). Day and longer files go stale at the settle time
+ * after the next session close (17:00 New York for US stocks, 00:05 UTC for
+ * crypto, an hour after the close for futures and FX). max_age_s > 0 caps
+ * the schedule (config key max_age).
  */
 int64_t mfs_stale_after(const struct mfs_market *m, enum mfs_tf tf, int year,
 			int64_t last_updated, int64_t max_age_s);
+/*
+ * The same for a file with holes (expected bars the provider did not
+ * send): a past year with holes is not final until MFS_HOLE_RETRY_DAYS
+ * after it ended, so the providers are asked again (they fill holes late).
+ */
+int64_t mfs_stale_after_holes(const struct mfs_market *m, enum mfs_tf tf, int year,
+			      int64_t last_updated, int64_t max_age_s, bool holes);
+#define MFS_HOLE_RETRY_DAYS 30
+
+/*
+ * Stamp weekly and monthly bars with the trade date of the period's first
+ * session (SPEC section 2), where the market has a calendar: Yahoo dates
+ * them by the Monday or the 1st even when that day is a holiday.
+ */
+void mfs_market_restamp(const struct mfs_market *m, struct mfs_series *s);
 
 /* Is a bar at t on the timeframe's grid? (SPEC section 5) */
 int mfs_bar_on_grid(enum mfs_tf tf, int64_t t);

@@ -11,6 +11,25 @@
 
 #include "cache/sidecar.h"
 
+enum mfs_err mfs_json_render(json_t *o, char **out, size_t *len, struct mfs_error *err)
+{
+	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+
+	if (!text)
+		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+	size_t n = strlen(text);
+	char *t2 = realloc(text, n + 2);
+	if (!t2) {
+		free(text);
+		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+	}
+	t2[n] = '\n';
+	t2[n + 1] = '\0';
+	*out = t2;
+	*len = n + 1;
+	return MFS_OK;
+}
+
 static json_t *iso(int64_t t)
 {
 	char buf[32];
@@ -33,6 +52,46 @@ static json_t *columns(bool adj)
 static json_t *score(double s)
 {
 	return json_real(round(s * 10000.0) / 10000.0);
+}
+
+static void render_gaps(json_t *dq, const struct mfs_sidecar *sc)
+{
+	const struct mfs_gap_report *g = &sc->gap;
+	json_t *list = json_array(), *totals = json_object();
+
+	json_object_set_new(dq, "calendar", json_string(sc->calendar));
+	json_object_set_new(dq, "expected_bars", json_integer((json_int_t)g->expected));
+	json_object_set_new(dq, "present_bars", json_integer((json_int_t)g->present));
+	json_object_set_new(dq, "unexpected_bars", json_integer((json_int_t)g->unexpected));
+	for (size_t i = 0; i < g->n_listed; i++) {
+		json_t *e = json_object();
+		json_object_set_new(e, "start", iso(g->list[i].start));
+		json_object_set_new(e, "end", iso(g->list[i].end));
+		json_object_set_new(e, "reason", json_string(mfs_gap_reason_name(g->list[i].reason)));
+		if (g->list[i].bars)
+			json_object_set_new(e, "bars", json_integer((json_int_t)g->list[i].bars));
+		json_array_append_new(list, e);
+	}
+	json_object_set_new(dq, "gap_list", list);
+	json_object_set_new(dq, "gap_list_total", json_integer((json_int_t)g->n_listable));
+	for (int r = 0; r < MFS_GAP__COUNT; r++)
+		json_object_set_new(totals, mfs_gap_reason_name((enum mfs_gap_reason)r),
+				    json_integer((json_int_t)g->totals[r]));
+	json_object_set_new(dq, "gap_totals", totals);
+}
+
+static void render_repairs(json_t *dq, const struct mfs_repair_report *r)
+{
+	json_t *rep = json_array(), *flags = json_array();
+
+	for (size_t i = 0; i < r->n_repairs; i++)
+		json_array_append_new(rep, json_string(r->repairs[i]));
+	for (size_t i = 0; i < r->n_flags; i++)
+		json_array_append_new(flags, json_string(r->flags[i]));
+	json_object_set_new(dq, "repaired_bars", json_integer((json_int_t)r->repaired));
+	json_object_set_new(dq, "repairs", rep);
+	json_object_set_new(dq, "flags_total", json_integer((json_int_t)r->flagged));
+	json_object_set_new(dq, "flags", flags);
 }
 
 enum mfs_err mfs_sidecar_render(const struct mfs_sidecar *sc, char **out, size_t *outlen,
@@ -62,6 +121,9 @@ enum mfs_err mfs_sidecar_render(const struct mfs_sidecar *sc, char **out, size_t
 	json_object_set_new(dq, "null_rows", json_integer((json_int_t)sc->quality.null_rows));
 	json_object_set_new(dq, "gaps", json_integer((json_int_t)sc->gaps));
 	json_object_set_new(dq, "duplicates", json_integer((json_int_t)sc->quality.duplicates));
+	if (sc->has_gap_report)
+		render_gaps(dq, sc);
+	render_repairs(dq, &sc->repair);
 	json_object_set_new(o, "data_quality", dq);
 
 	fi = json_object();
@@ -102,21 +164,9 @@ enum mfs_err mfs_sidecar_render(const struct mfs_sidecar *sc, char **out, size_t
 	json_object_set_new(mk, "session_close", json_string(close));
 	json_object_set_new(o, "market", mk);
 
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	enum mfs_err rc = mfs_json_render(o, out, outlen, err);
 	json_decref(o);
-	if (!text)
-		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
-	size_t n = strlen(text);
-	char *t2 = realloc(text, n + 2);
-	if (!t2) {
-		free(text);
-		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
-	}
-	t2[n] = '\n';
-	t2[n + 1] = '\0';
-	*out = t2;
-	*outlen = n + 1;
-	return MFS_OK;
+	return rc;
 }
 
 static int get_time(json_t *o, const char *key, int64_t *t)
@@ -184,6 +234,13 @@ enum mfs_err mfs_sidecar_parse(const char *text, size_t len, struct mfs_sidecar 
 		sc->quality.score = json_number_value(json_object_get(dq, "score"));
 		sc->quality.duplicates = (size_t)json_integer_value(json_object_get(dq, "duplicates"));
 		sc->gaps = (size_t)json_integer_value(json_object_get(dq, "gaps"));
+		if (json_object_get(dq, "expected_bars")) {
+			sc->has_gap_report = true;
+			sc->gap.expected =
+				(size_t)json_integer_value(json_object_get(dq, "expected_bars"));
+			sc->gap.present =
+				(size_t)json_integer_value(json_object_get(dq, "present_bars"));
+		}
 	}
 	if (json_is_object(fetch)) {
 		sc->requests = (unsigned)json_integer_value(json_object_get(fetch, "requests"));

@@ -14,6 +14,8 @@
 #include <marketfs/limits.h>
 #include <marketfs/timeframe.h>
 
+#include "cache/quality.h"
+#include "cache/repair.h"
 #include "cache/validate.h"
 
 #define MFS_SIDECAR_MAX_TRIED 8
@@ -26,8 +28,12 @@ struct mfs_sidecar {
 	int64_t created_at, last_updated;
 	size_t rows;
 	int64_t first_t, last_t; /* series time of the first/last bar (rows > 0) */
-	struct mfs_quality quality;
-	size_t gaps;
+	struct mfs_quality quality;  /* its score is the full score */
+	size_t gaps;                 /* missing stretches (what parse reads back) */
+	bool has_gap_report;
+	struct mfs_gap_report gap;   /* rendered when has_gap_report */
+	char calendar[16];           /* the calendar the gaps were counted with */
+	struct mfs_repair_report repair;
 	size_t size_bytes;
 	bool adj_col;
 	char sha256[65];
@@ -46,6 +52,11 @@ struct mfs_sidecar {
 	char tz[64];
 	int close_minute;
 };
+
+#include <jansson.h>
+
+/* o as indented JSON text ending in "\n", malloc'd (every file we generate). */
+enum mfs_err mfs_json_render(json_t *o, char **out, size_t *len, struct mfs_error *err);
 
 /* JSON text, malloc'd, ending in "\n". */
 enum mfs_err mfs_sidecar_render(const struct mfs_sidecar *sc, char **out, size_t *outlen,

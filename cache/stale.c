@@ -14,8 +14,12 @@
 #include <string.h>
 
 #include <marketfs/limits.h>
+#include <marketfs/timeframe.h>
 
 #include "cache/market.h"
+
+static int64_t day_of(int64_t t);
+static int64_t next_month_day(int64_t day);
 
 void mfs_market_init(struct mfs_market *m, enum mfs_class cls, const char *tz, int close_minute)
 {
@@ -25,6 +29,67 @@ void mfs_market_init(struct mfs_market *m, enum mfs_class cls, const char *tz, i
 		m->tz = mfs_tz_get("UTC");
 	m->close_minute = close_minute >= 0 && close_minute < 24 * 60 ? close_minute
 								     : MFS_DEFAULT_CLOSE_MINUTE;
+	m->cal = mfs_calendar_for_class(cls);
+	/* the NYSE calendar only for exchanges in New York's zone */
+	m->has_calendar = m->cal != MFS_CAL_NYSE ||
+			  strcmp(mfs_tz_name(m->tz), mfs_calendar_tz(MFS_CAL_NYSE)) == 0;
+}
+
+/* The settle time of a session: when its daily bar may be fetched as final. */
+static int64_t settle_of(const struct mfs_market *m, const struct mfs_session *s)
+{
+	switch (m->cal) {
+	case MFS_CAL_NYSE:
+		/* 17:00 New York on the trade date, early closes included */
+		return mfs_tz_from_local(m->tz, s->day * MFS_SECONDS_PER_DAY +
+						       MFS_SETTLE_STOCK_LOCAL_MIN * 60, NULL);
+	case MFS_CAL_CRYPTO:
+		return s->close + MFS_SETTLE_CRYPTO_UTC_MIN * 60;
+	default:
+		return s->close + 3600;
+	}
+}
+
+/* The first settle time after t, from the calendar. */
+static int64_t next_settle(const struct mfs_market *m, int64_t t)
+{
+	int64_t probe = t - 2 * 3600; /* a session closed just before t may settle after it */
+
+	for (int i = 0; i < 20; i++) {
+		struct mfs_session s = mfs_calendar_next_session(m->cal, probe);
+		int64_t st = settle_of(m, &s);
+		if (st > t)
+			return st;
+		probe = s.close;
+	}
+	return t + MFS_SECONDS_PER_DAY;
+}
+
+void mfs_market_restamp(const struct mfs_market *m, struct mfs_series *s)
+{
+	if (!m->has_calendar || (s->tf != MFS_TF_1W && s->tf != MFS_TF_1MO))
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		int64_t day = day_of(s->bars[i].t), first, last;
+		int y;
+		unsigned mo, d;
+
+		if (s->tf == MFS_TF_1W) {
+			first = day - mfs_weekday_from_days(day);
+			last = first + 6;
+		} else {
+			mfs_civil_from_days(day, &y, &mo, &d);
+			first = mfs_days_from_civil(y, mo, 1);
+			last = next_month_day(first) - 1;
+		}
+		for (int64_t x = first; x <= last; x++) {
+			enum mfs_day_kind k = mfs_calendar_day(m->cal, x, NULL, NULL);
+			if (k == MFS_DAY_OPEN || k == MFS_DAY_EARLY) {
+				s->bars[i].t = x * MFS_SECONDS_PER_DAY;
+				break;
+			}
+		}
+	}
 }
 
 static int utc_calendar(const struct mfs_market *m)
@@ -107,6 +172,12 @@ void mfs_year_bounds(enum mfs_tf tf, int y, int64_t *lo, int64_t *hi)
 int64_t mfs_stale_after(const struct mfs_market *m, enum mfs_tf tf, int year,
 			int64_t last_updated, int64_t max_age_s)
 {
+	return mfs_stale_after_holes(m, tf, year, last_updated, max_age_s, false);
+}
+
+int64_t mfs_stale_after_holes(const struct mfs_market *m, enum mfs_tf tf, int year,
+			      int64_t last_updated, int64_t max_age_s, bool holes)
+{
 	int64_t next = last_updated + MFS_SECONDS_PER_DAY;
 
 	/*
@@ -133,12 +204,16 @@ int64_t mfs_stale_after(const struct mfs_market *m, enum mfs_tf tf, int year,
 	int64_t year_done = mfs_bar_end(m, tf, last_bar);
 	if (year_done > final_at)
 		final_at = year_done;
+	if (holes)
+		final_at += (int64_t)MFS_HOLE_RETRY_DAYS * MFS_SECONDS_PER_DAY;
 	if (last_updated >= final_at)
 		return 0;
 
 	if (mfs_tf_is_intraday(tf)) {
 		int64_t wait = (int64_t)(mfs_tf_seconds(tf) * MFS_STALE_INTRADAY_FRACTION);
 		next = last_updated + (wait < MFS_STALE_MIN_S ? MFS_STALE_MIN_S : wait);
+	} else if (m->has_calendar) {
+		next = next_settle(m, last_updated);
 	} else if (utc_calendar(m)) {
 		int64_t day = day_of(last_updated);
 		next = day * MFS_SECONDS_PER_DAY + MFS_SETTLE_CRYPTO_UTC_MIN * 60;

@@ -20,9 +20,16 @@ enum mfs_node_kind {
 	MFS_NODE_ROOT = 0,
 	MFS_NODE_SYMBOL, /* /AAPL */
 	MFS_NODE_TF,     /* /AAPL/1d */
-	MFS_NODE_DATA,   /* /AAPL/1d/2024.csv.gz */
-	MFS_NODE_SIDECAR /* /AAPL/1d/2024.metadata.json */
+	MFS_NODE_DATA,    /* /AAPL/1d/2024.csv.gz */
+	MFS_NODE_SIDECAR, /* /AAPL/1d/2024.metadata.json */
+	MFS_NODE_META,    /* /_metadata */
+	MFS_NODE_VFILE    /* /_metadata/quality_scores.json (year = its id) */
 };
+
+/* The generated files of /_metadata (virtual.c). */
+enum mfs_vfile { MFS_VFILE_QUALITY_SCORES = 0, MFS_VFILE__COUNT };
+#define MFS_META_DIR "_metadata"
+
 
 struct mfs_node {
 	fuse_ino_t ino;
@@ -81,6 +88,11 @@ struct mfs_fs {
 extern const struct fuse_lowlevel_ops mfs_ll_ops;
 /* The cache's hooks: drop the kernel's cached view of what changed. */
 extern const struct mfs_cache_hooks mfs_fs_hooks;
+
+int mfs_vfile_lookup(const char *name); /* -1 if not a generated file */
+const char *mfs_vfile_name(int id);
+enum mfs_err mfs_vfile_generate(struct mfs_fs *fs, int id, char **out, size_t *len,
+				struct mfs_error *err);
 
 /* enum mfs_err -> errno, in one place. */
 int mfs_errno(enum mfs_err code);

@@ -24,10 +24,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <marketfs/http.h>
@@ -41,14 +43,52 @@
 #define UNKNOWN_INO 0xffffffff
 #define FILE_MODE (S_IFREG | 0444)
 
+/*
+ * Handles are reference-counted: a reply in progress holds one, so that a
+ * RELEASE handled on another thread (the kernel may send it as soon as the
+ * reply's bytes were copied) never frees memory a reply still touches.
+ */
 struct handle {
-	int fd; /* the cache file, this version for as long as it is open */
+	atomic_uint refs;
+	int fd;      /* the cache file, this version for as long as it is open */
+	char *buf;   /* or a generated file's snapshot (fd = -1) */
+	size_t len;
 };
 
 struct dirbuf {
+	atomic_uint refs;
 	char *p;
 	size_t size;
 };
+
+static struct handle *handle_new(void)
+{
+	struct handle *h = calloc(1, sizeof(*h));
+
+	if (h) {
+		atomic_init(&h->refs, 1);
+		h->fd = -1;
+	}
+	return h;
+}
+
+static void handle_put(struct handle *h)
+{
+	if (atomic_fetch_sub(&h->refs, 1) != 1)
+		return;
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h->buf);
+	free(h);
+}
+
+static void dirbuf_put(struct dirbuf *b)
+{
+	if (atomic_fetch_sub(&b->refs, 1) != 1)
+		return;
+	free(b->p);
+	free(b);
+}
 
 static struct mfs_fs *fs_of(fuse_req_t req)
 {
@@ -97,6 +137,17 @@ static void dir_attr(struct mfs_fs *fs, const struct mfs_node *n, struct stat *s
 	st->st_atim = st->st_mtim = st->st_ctim = fs->started;
 }
 
+/* What every file shares: mode, owner, inode number. */
+static void file_stat_init(struct mfs_fs *fs, const struct mfs_node *n, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_mode = FILE_MODE;
+	st->st_nlink = 1;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+}
+
 /* Attributes of a file node and how long the kernel may keep them. */
 static int file_attr(struct mfs_fs *fs, const struct mfs_node *n, struct stat *st,
 		     double *timeout)
@@ -107,12 +158,7 @@ static int file_attr(struct mfs_fs *fs, const struct mfs_node *n, struct stat *s
 
 	if (rc != MFS_OK)
 		return mfs_errno(rc);
-	memset(st, 0, sizeof(*st));
-	st->st_ino = n->ino;
-	st->st_mode = FILE_MODE;
-	st->st_nlink = 1;
-	st->st_uid = fs->uid;
-	st->st_gid = fs->gid;
+	file_stat_init(fs, n, st);
 	pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
 	bool old_version = n->versioned && (!fst.present || fst.st.st_ino != n->v_backing);
 	struct stat vst = n->v_st;
@@ -145,11 +191,36 @@ static int file_attr(struct mfs_fs *fs, const struct mfs_node *n, struct stat *s
 	return 0;
 }
 
+/* A generated file: its size is that of a snapshot taken now. */
+static int vfile_attr(struct mfs_fs *fs, const struct mfs_node *n, size_t snapshot_len,
+		      bool have_snapshot, struct stat *st, double *timeout)
+{
+	struct mfs_error err = { 0 };
+	char *buf = NULL;
+	size_t len = snapshot_len;
+
+	if (!have_snapshot) {
+		enum mfs_err rc = mfs_vfile_generate(fs, n->year, &buf, &len, &err);
+		free(buf);
+		if (rc != MFS_OK)
+			return mfs_errno(rc);
+	}
+	file_stat_init(fs, n, st);
+	st->st_size = (off_t)len;
+	st->st_blocks = (st->st_size + 511) / 512;
+	clock_gettime(CLOCK_REALTIME, &st->st_mtim);
+	st->st_atim = st->st_ctim = st->st_mtim;
+	*timeout = 0; /* it changes whenever the cache does */
+	return 0;
+}
+
 static int node_attr(struct mfs_fs *fs, const struct mfs_node *n, struct stat *st,
 		     double *timeout)
 {
 	if (n->kind == MFS_NODE_DATA || n->kind == MFS_NODE_SIDECAR)
 		return file_attr(fs, n, st, timeout);
+	if (n->kind == MFS_NODE_VFILE)
+		return vfile_attr(fs, n, 0, false, st, timeout);
 	dir_attr(fs, n, st);
 	*timeout = MFS_DIR_ATTR_TIMEOUT_S;
 	return 0;
@@ -170,7 +241,13 @@ static int resolve(struct mfs_fs *fs, const struct mfs_node *parent, const char 
 	*year = 0;
 	switch (parent->kind) {
 	case MFS_NODE_ROOT:
-		if (!mfs_symbol_valid(name) || strcmp(name, "_metadata") == 0)
+		if (strcmp(name, MFS_META_DIR) == 0) {
+			*kind = MFS_NODE_META;
+			*symbol = "";
+			*tf = MFS_TF_INVALID;
+			return 0;
+		}
+		if (!mfs_symbol_valid(name))
 			return -1;
 		if (mfs_cache_symbol_unknown(fs->cache, name))
 			return ENOENT;
@@ -196,6 +273,12 @@ static int resolve(struct mfs_fs *fs, const struct mfs_node *parent, const char 
 		}
 		return 0;
 	}
+	case MFS_NODE_META:
+		*year = mfs_vfile_lookup(name);
+		if (*year < 0)
+			return -1;
+		*kind = MFS_NODE_VFILE;
+		return 0;
 	default:
 		return ENOTDIR;
 	}
@@ -275,12 +358,17 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	double timeout;
 	int rc;
 
-	(void)fi;
 	if (!n) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	rc = node_attr(fs, n, &st, &timeout);
+	if (n->kind == MFS_NODE_VFILE && fi && fi->fh) {
+		/* fstat() of an open generated file: the size of its snapshot */
+		const struct handle *h = (const struct handle *)(uintptr_t)fi->fh;
+		rc = vfile_attr(fs, n, h->len, true, &st, &timeout);
+	} else {
+		rc = node_attr(fs, n, &st, &timeout);
+	}
 	if (rc) {
 		fuse_reply_err(req, rc);
 		return;
@@ -327,6 +415,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct dirbuf *b = calloc(1, sizeof(*b));
 	int fail = 0;
 
+	if (b)
+		atomic_init(&b->refs, 1);
 	if (!b) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -336,7 +426,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if (n->kind == MFS_NODE_DATA || n->kind == MFS_NODE_SIDECAR) {
+	if (n->kind == MFS_NODE_DATA || n->kind == MFS_NODE_SIDECAR || n->kind == MFS_NODE_VFILE) {
 		free(b);
 		fuse_reply_err(req, ENOTDIR);
 		return;
@@ -345,8 +435,12 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fail |= dirbuf_add(req, b, "..", UNKNOWN_INO, DIR_MODE);
 	if (n->kind == MFS_NODE_ROOT) {
 		struct sym_list l = { req, b, 0 };
+		fail |= dirbuf_add(req, b, MFS_META_DIR, UNKNOWN_INO, DIR_MODE);
 		mfs_cache_symbols(fs->cache, add_symbol, &l);
 		fail |= l.failed;
+	} else if (n->kind == MFS_NODE_META) {
+		for (int i = 0; i < MFS_VFILE__COUNT; i++)
+			fail |= dirbuf_add(req, b, mfs_vfile_name(i), UNKNOWN_INO, FILE_MODE);
 	} else if (n->kind == MFS_NODE_SYMBOL) {
 		for (int tf = 0; tf < MFS_TF__COUNT; tf++)
 			fail |= dirbuf_add(req, b, mfs_tf_name((enum mfs_tf)tf), UNKNOWN_INO,
@@ -384,7 +478,9 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	size_t left = b->size - (size_t)off;
+	atomic_fetch_add(&b->refs, 1);
 	fuse_reply_buf(req, b->p + off, left < size ? left : size);
+	dirbuf_put(b);
 }
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -392,8 +488,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	struct dirbuf *b = (struct dirbuf *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	free(b->p);
-	free(b);
+	dirbuf_put(b);
 	fuse_reply_err(req, 0);
 }
 
@@ -403,6 +498,31 @@ static void on_interrupt(fuse_req_t req, void *data)
 {
 	(void)req;
 	mfs_cancel_fire(data);
+}
+
+/* One snapshot per open, read with direct_io (see virtual.c). */
+static void open_vfile(fuse_req_t req, struct mfs_fs *fs, const struct mfs_node *n,
+		       struct fuse_file_info *fi)
+{
+	struct mfs_error err = { 0 };
+	struct handle *h = handle_new();
+	enum mfs_err rc;
+
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = mfs_vfile_generate(fs, n->year, &h->buf, &h->len, &err);
+	if (rc != MFS_OK) {
+		mfs_warn("open %s/%s: %s", MFS_META_DIR, mfs_vfile_name(n->year), err.msg);
+		handle_put(h);
+		fuse_reply_err(req, mfs_errno(rc));
+		return;
+	}
+	fi->direct_io = 1;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	if (fuse_reply_open(req, fi) != 0)
+		handle_put(h);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -419,12 +539,16 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if (n->kind != MFS_NODE_DATA && n->kind != MFS_NODE_SIDECAR) {
+	if (n->kind != MFS_NODE_DATA && n->kind != MFS_NODE_SIDECAR && n->kind != MFS_NODE_VFILE) {
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (n->kind == MFS_NODE_VFILE) {
+		open_vfile(req, fs, n, fi);
 		return;
 	}
 
@@ -446,7 +570,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 
-	h = calloc(1, sizeof(*h));
+	h = handle_new();
 	if (!h) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -454,9 +578,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->fd = mfs_cache_open_file(fs->cache, &k);
 	if (h->fd < 0 || fstat(h->fd, &sb) < 0) {
 		int e = h->fd < 0 ? -h->fd : errno;
-		if (h->fd >= 0)
-			close(h->fd);
-		free(h);
+		handle_put(h);
 		mfs_warn("open %s/%s/%04d: cached file vanished: %s", n->symbol,
 			 mfs_tf_name(n->tf), n->year, strerror(e));
 		fuse_reply_err(req, EIO);
@@ -479,18 +601,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
 	if (stale_inode) {
-		close(h->fd);
-		free(h);
+		handle_put(h);
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
 	fi->keep_cache = 1;
 	fi->fh = (uint64_t)(uintptr_t)h;
-	if (fuse_reply_open(req, fi) != 0) {
-		/* the opener went away (interrupted just now) */
-		close(h->fd);
-		free(h);
-	}
+	if (fuse_reply_open(req, fi) != 0)
+		handle_put(h); /* the opener went away (interrupted just now) */
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -500,10 +618,18 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
 
 	(void)ino;
-	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = h->fd;
-	buf.buf[0].pos = off;
-	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+	atomic_fetch_add(&h->refs, 1);
+	if (h->buf) {
+		size_t o = off < 0 ? h->len : (size_t)off;
+		size_t n = o >= h->len ? 0 : (h->len - o < size ? h->len - o : size);
+		fuse_reply_buf(req, h->buf + (o < h->len ? o : h->len), n);
+	} else {
+		buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		buf.buf[0].fd = h->fd;
+		buf.buf[0].pos = off;
+		fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+	}
+	handle_put(h);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -511,8 +637,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	close(h->fd);
-	free(h);
+	handle_put(h);
 	fuse_reply_err(req, 0);
 }
 

@@ -188,7 +188,7 @@ class CrashTest(harness.MarketfsTest):
                 os.unlink(os.path.join(b.cache, "_metadata", n))
         self.mock.reset()
         b.start()
-        self.assertEqual(sorted(os.listdir(b.mnt)), ["AAPL", "BTCUSDT", "MSFT"])
+        self.assertEqual(sorted(os.listdir(b.mnt)), ["AAPL", "BTCUSDT", "MSFT", "_metadata"])
         for rel in files:
             self.assertIn(os.path.basename(rel), os.listdir(b.path(os.path.dirname(rel))))
             self.assertEqual(os.stat(b.path(rel)).st_size, len(seen[rel]), f"size of {rel}")

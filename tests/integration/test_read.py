@@ -288,7 +288,7 @@ class ReadTest(harness.MarketfsTest):
 
     def test_listing_sends_no_provider_request(self):
         m = self.mount()
-        self.assertEqual(os.listdir(m.mnt), [], "nothing cached, no watch list")
+        self.assertEqual(os.listdir(m.mnt), ["_metadata"], "nothing cached, no watch list")
         tfs = ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "1M"]
         self.assertEqual(sorted(os.listdir(m.path("AAPL"))), sorted(tfs))
         for sym in ("AAPL", "BTCUSDT", "MSFT"):
@@ -301,7 +301,7 @@ class ReadTest(harness.MarketfsTest):
         m.read("AAPL/1d/2024.csv.gz")
         m.read("BTCUSDT/1d/2024.csv.gz")
         n = len(self.mock.log())
-        self.assertEqual(sorted(os.listdir(m.mnt)), ["AAPL", "BTCUSDT"])
+        self.assertEqual(sorted(os.listdir(m.mnt)), ["AAPL", "BTCUSDT", "_metadata"])
         for sym, prov in (("AAPL", "yahoo"), ("BTCUSDT", "binance")):
             names = sorted(os.listdir(m.path(f"{sym}/1d")))
             years = expected.all_years(prov, sym, "1d")
