@@ -238,8 +238,9 @@ static enum mfs_err install_year(struct mfs_cache *c, struct job *j, int year,
 	mfs_sha256_hex(gz, gzlen, sc->sha256);
 	sc->gaps = sc->has_gap_report ? sc->gap.totals[MFS_GAP_MISSING] : 0;
 	sc->repair = rr;
-	sc->stale_after = mfs_stale_after_holes(mk, j->tf, year, now, c->cfg->max_age_s,
-						sc->gaps > 0);
+	sc->stale_after = mfs_stale_after_gaps(mk, j->tf, year, now, c->cfg->max_age_s,
+						sc->gaps > 0,
+						sc->has_gap_report && sc->gap.tail_missing);
 	sc->requests = rep->requests;
 	sc->duration_ms = rep->duration_ms;
 	sc->n_tried = rep->n_tried;

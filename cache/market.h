@@ -59,11 +59,18 @@ int64_t mfs_stale_after(const struct mfs_market *m, enum mfs_tf tf, int year,
 /*
  * The same for a file with holes (expected bars the provider did not
  * send): a past year with holes is not final until MFS_HOLE_RETRY_DAYS
- * after it ended, so the providers are asked again (they fill holes late).
+ * after it ended, so the providers are asked again (they fill holes late);
+ * a file whose newest expected bar is missing (an empty or short answer)
+ * is stale again within MFS_TAIL_RETRY_S.
  */
+int64_t mfs_stale_after_gaps(const struct mfs_market *m, enum mfs_tf tf, int year,
+			     int64_t last_updated, int64_t max_age_s, bool holes,
+			     bool tail_missing);
+/* mfs_stale_after_gaps without a missing tail. */
 int64_t mfs_stale_after_holes(const struct mfs_market *m, enum mfs_tf tf, int year,
 			      int64_t last_updated, int64_t max_age_s, bool holes);
 #define MFS_HOLE_RETRY_DAYS 30
+#define MFS_TAIL_RETRY_S 3600
 
 /*
  * Stamp weekly and monthly bars with the trade date of the period's first

@@ -235,6 +235,8 @@ void mfs_gaps_account(const struct mfs_series *s, const struct mfs_market *m, in
 				why = MFS_GAP_NO_TRADES;
 		}
 		add_gap(r, &all, start, end, why, bars, 1);
+		if (k == sl.n && why == MFS_GAP_MISSING)
+			r->tail_missing = true;
 		i = k;
 	}
 	for (; j < s->n; j++)

@@ -17,6 +17,7 @@
 #ifndef MARKETFS_CACHE_QUALITY_H
 #define MARKETFS_CACHE_QUALITY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,7 @@ struct mfs_gap_report {
 	size_t expected;    /* bars the calendar expects in [from, to) */
 	size_t present;     /* of those, bars the file has */
 	size_t unexpected;  /* bars of the file on no expected slot */
+	bool tail_missing;  /* the newest expected bar is absent */
 	size_t totals[MFS_GAP__COUNT]; /* stretches per reason */
 	size_t n_listed, n_listable;
 	struct mfs_gap list[MFS_GAP_LIST_MAX];

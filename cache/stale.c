@@ -172,11 +172,18 @@ void mfs_year_bounds(enum mfs_tf tf, int y, int64_t *lo, int64_t *hi)
 int64_t mfs_stale_after(const struct mfs_market *m, enum mfs_tf tf, int year,
 			int64_t last_updated, int64_t max_age_s)
 {
-	return mfs_stale_after_holes(m, tf, year, last_updated, max_age_s, false);
+	return mfs_stale_after_gaps(m, tf, year, last_updated, max_age_s, false, false);
 }
 
 int64_t mfs_stale_after_holes(const struct mfs_market *m, enum mfs_tf tf, int year,
 			      int64_t last_updated, int64_t max_age_s, bool holes)
+{
+	return mfs_stale_after_gaps(m, tf, year, last_updated, max_age_s, holes, false);
+}
+
+int64_t mfs_stale_after_gaps(const struct mfs_market *m, enum mfs_tf tf, int year,
+			     int64_t last_updated, int64_t max_age_s, bool holes,
+			     bool tail_missing)
 {
 	int64_t next = last_updated + MFS_SECONDS_PER_DAY;
 
@@ -231,6 +238,8 @@ int64_t mfs_stale_after_holes(const struct mfs_market *m, enum mfs_tf tf, int ye
 				break;
 		}
 	}
+	if (tail_missing && last_updated + MFS_TAIL_RETRY_S < next)
+		next = last_updated + MFS_TAIL_RETRY_S;
 	if (max_age_s > 0 && last_updated + max_age_s < next)
 		next = last_updated + max_age_s;
 	return next;

@@ -974,6 +974,25 @@ START_TEST(test_score_monotonic)
 }
 END_TEST
 
+/* The newest expected bar missing (an empty or short answer) is told apart. */
+START_TEST(test_tail_missing)
+{
+	struct mfs_series s;
+	struct mfs_gap_report r;
+
+	build_year(&s, MFS_CAL_NYSE, MFS_TF_1D, 2024);
+	account_year(&s, MFS_CAL_NYSE, 2024, &r);
+	ck_assert(!r.tail_missing);
+	remove_bar(&s, date(2024, 6, 14));
+	account_year(&s, MFS_CAL_NYSE, 2024, &r);
+	ck_assert(!r.tail_missing); /* a hole inside the year is not the tail */
+	remove_bar(&s, date(2024, 12, 31));
+	account_year(&s, MFS_CAL_NYSE, 2024, &r);
+	ck_assert(r.tail_missing);
+	mfs_series_free(&s);
+}
+END_TEST
+
 static Suite *quality_suite(void)
 {
 	Suite *s = suite_create("quality");
@@ -1001,6 +1020,7 @@ static Suite *quality_suite(void)
 	tcase_add_test(tc, test_list_cap_keeps_first);
 	tcase_add_test(tc, test_score_formula);
 	tcase_add_test(tc, test_score_monotonic);
+	tcase_add_test(tc, test_tail_missing);
 	suite_add_tcase(s, tc);
 	return s;
 }

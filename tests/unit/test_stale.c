@@ -618,6 +618,21 @@ START_TEST(test_stale_crypto_settle_holes)
 }
 END_TEST
 
+/* An empty or short answer (the newest expected bar missing) is retried soon. */
+START_TEST(test_tail_missing_retried_within_the_hour)
+{
+	const struct mfs_market st = stock();
+	const int64_t fri = utc(2024, 1, 12, 23, 0, 0); /* next settle: Tuesday (MLK) */
+
+	ck_assert_int_eq(mfs_stale_after_gaps(&st, MFS_TF_1D, 2024, fri, 0, false, true),
+			 fri + MFS_TAIL_RETRY_S);
+	ck_assert_int_eq(mfs_stale_after_gaps(&st, MFS_TF_1D, 2024, fri, 0, false, false),
+			 utc(2024, 1, 16, 22, 0, 0));
+	/* an intraday schedule shorter than the retry is kept */
+	ck_assert_int_eq(mfs_stale_after_gaps(&st, MFS_TF_1M, 2024, fri, 0, false, true), fri + 60);
+}
+END_TEST
+
 static Suite *stale_suite(void)
 {
 	Suite *s = suite_create("stale");
@@ -644,6 +659,7 @@ static Suite *stale_suite(void)
 	tcase_add_test(tc, test_stale_cme_daily);
 	tcase_add_test(tc, test_stale_fx_daily);
 	tcase_add_test(tc, test_stale_crypto_settle_holes);
+	tcase_add_test(tc, test_tail_missing_retried_within_the_hour);
 	suite_add_tcase(s, tc);
 	return s;
 }
