@@ -135,6 +135,24 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	struct mfs_http_response *resp = userp;
 	size_t n = size * nmemb;
 	static const char ra[] = "retry-after:";
+	static const char sc[] = "set-cookie:";
+
+	if (n > sizeof(sc) && strncasecmp(data, sc, sizeof(sc) - 1) == 0) {
+		/* keep "name=value" up to the first ';' (attributes are not sent back) */
+		const char *v = data + sizeof(sc) - 1, *end = data + n;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		const char *stop = v;
+		while (stop < end && *stop != ';' && *stop != '\r' && *stop != '\n')
+			stop++;
+		size_t have = strlen(resp->cookies), add = (size_t)(stop - v);
+		if (add && have + add + 3 < sizeof(resp->cookies)) {
+			if (have)
+				strcat(resp->cookies, "; ");
+			strncat(resp->cookies, v, add);
+		}
+		return n;
+	}
 
 	if (n > sizeof(ra) && strncasecmp(data, ra, sizeof(ra) - 1) == 0) {
 		const char *v = data + sizeof(ra) - 1;

@@ -14,12 +14,17 @@
 #include "providers/provider_impl.h"
 
 struct mfs_providers {
+	const struct mfs_config *cfg;
 	struct mfs_provider p[MFS_PROV__COUNT];
 };
 
 static const struct mfs_provider_ops *const ops_by_id[MFS_PROV__COUNT] = {
 	[MFS_PROV_YAHOO] = &mfs_yahoo_ops,
 	[MFS_PROV_BINANCE] = &mfs_binance_ops,
+	[MFS_PROV_FMP] = &mfs_fmp_ops,
+	[MFS_PROV_ALPHAVANTAGE] = &mfs_alphavantage_ops,
+	[MFS_PROV_POLYGON] = &mfs_polygon_ops,
+	[MFS_PROV_TIINGO] = &mfs_tiingo_ops,
 };
 
 struct mfs_providers *mfs_providers_new(const struct mfs_config *cfg, struct mfs_error *err)
@@ -30,6 +35,7 @@ struct mfs_providers *mfs_providers_new(const struct mfs_config *cfg, struct mfs
 		mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
+	ps->cfg = cfg;
 	for (int i = 0; i < MFS_PROV__COUNT; i++)
 		mfs_provider_init(&ps->p[i], (enum mfs_provider_id)i, ops_by_id[i],
 				  &cfg->provider[i]);
@@ -67,7 +73,33 @@ unsigned mfs_providers_chain(struct mfs_providers *ps, enum mfs_class cls, enum 
 
 	for (unsigned i = 0; i < len && n < max; i++) {
 		struct mfs_provider *p = &ps->p[chain[i]];
-		if (p->conf->enabled && p->ops->serves(cls, tf))
+		if (mfs_provider_usable(p) && p->ops->serves(cls, tf))
+			out[n++] = p;
+	}
+	return n;
+}
+
+bool mfs_provider_usable(const struct mfs_provider *p)
+{
+	return p->conf->enabled && (!p->ops->needs_key || (p->conf->api_key && *p->conf->api_key));
+}
+
+const char *mfs_provider_key(const struct mfs_provider *p)
+{
+	return p->conf->api_key && *p->conf->api_key ? p->conf->api_key : NULL;
+}
+
+unsigned mfs_providers_fundamentals_chain(struct mfs_providers *ps, enum mfs_class cls,
+					  struct mfs_provider **out, unsigned max)
+{
+	unsigned n = 0;
+
+	/* SPEC section 1: fundamentals are for stocks and ETFs */
+	if (cls != MFS_CLASS_STOCK)
+		return 0;
+	for (unsigned i = 0; i < ps->cfg->n_fundamentals_priority && n < max; i++) {
+		struct mfs_provider *p = &ps->p[ps->cfg->fundamentals_priority[i]];
+		if (p->ops->fundamentals && mfs_provider_usable(p))
 			out[n++] = p;
 	}
 	return n;

@@ -259,6 +259,10 @@ bool mfs_class_has_adj_close(enum mfs_class cls)
 static const char *const provider_names[MFS_PROV__COUNT] = {
 	[MFS_PROV_YAHOO] = "yahoo",
 	[MFS_PROV_BINANCE] = "binance",
+	[MFS_PROV_FMP] = "fmp",
+	[MFS_PROV_ALPHAVANTAGE] = "alphavantage",
+	[MFS_PROV_POLYGON] = "polygon",
+	[MFS_PROV_TIINGO] = "tiingo",
 };
 
 /* NULL for an invalid id, like mfs_tf_name(). */

@@ -625,6 +625,7 @@ const struct mfs_provider_ops mfs_yahoo_ops = {
 	.earliest = mfs_yahoo_earliest,
 	.fetch = yahoo_fetch,
 	.whole_history = yahoo_whole_history,
+	.fundamentals = mfs_yahoo_fundamentals,
 	.map_symbol = mfs_yahoo_map_symbol,
 	/* Yahoo answers non-browser agents with HTTP 429. */
 	.user_agent = YAHOO_USER_AGENT,

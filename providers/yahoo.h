@@ -80,4 +80,61 @@ enum mfs_err mfs_yahoo_fetch_with(mfs_yahoo_get_fn get, struct mfs_fetch_ctx *ct
 /* Symbol mapping: BRK.B -> BRK-B for stocks; exchange suffixes kept. */
 void mfs_yahoo_map_symbol(const char *symbol, enum mfs_class cls, char *out, size_t outlen);
 
+/*
+ * quoteSummary fundamentals (fund_yahoo.c, PROVIDERS.md 1.2-1.3). The
+ * checks, the path builder and the parser are pure; the fetch takes its
+ * two kinds of GET injected, as mfs_yahoo_fetch_with() does.
+ */
+#define MFS_YAHOO_CRUMB_MAX 128  /* bytes of a crumb, with its NUL (real ones: ~11) */
+#define MFS_YAHOO_COOKIE_MAX 1024 /* as struct mfs_http_response.cookies */
+
+/* GET an absolute URL (the cookie host); tests pass a fake. */
+typedef enum mfs_err (*mfs_yahoo_url_get_fn)(struct mfs_fetch_ctx *ctx, const char *url,
+					     struct mfs_http_response *resp,
+					     struct mfs_error *err);
+
+/*
+ * Check a /v1/test/getcrumb answer and copy the crumb (trimmed) into
+ * crumb. Empty, HTML, "Too Many Requests", non-200 or anything with
+ * spaces or quotes is refused: MFS_ERR_RATE_LIMIT for throttling,
+ * MFS_ERR_SERVER for another status, else MFS_ERR_PARSE. Messages never
+ * quote a body that could be a crumb.
+ */
+enum mfs_err mfs_yahoo_check_crumb(long status, const char *body, size_t len, char *crumb,
+				   size_t crumblen, struct mfs_error *err);
+
+/* True for a 401 saying "Invalid Crumb" (or "Invalid Cookie"): get a new pair. */
+bool mfs_yahoo_crumb_refused(long status, const char *body, size_t len);
+
+/*
+ * Write "/v10/finance/quoteSummary/SYM?modules=...&formatted=false&crumb=C"
+ * into out, symbol and crumb percent-encoded. 0, or -1 if out is too small.
+ */
+int mfs_yahoo_quote_summary_path(const char *symbol, const char *crumb, char *out, size_t outlen);
+
+/*
+ * Parse a quoteSummary answer. On MFS_OK out->fields holds the common
+ * fields for symbol (modules Yahoo omitted leave theirs null; as_of is
+ * price.regularMarketTime, else now) and out->raw is result[0]. A 404 "No
+ * fundamentals data found" is MFS_ERR_NOT_FOUND. Both formatted=false and
+ * formatted=true ({"raw":…,"fmt":…}) answers are read.
+ */
+enum mfs_err mfs_yahoo_parse_quote_summary(long status, const char *body, size_t len,
+					   const char *symbol, int64_t now,
+					   struct mfs_fundamentals *out, struct mfs_error *err);
+
+/* The fundamentals op with the GETs injected (get: base_url + path). */
+enum mfs_err mfs_yahoo_fundamentals_with(mfs_yahoo_get_fn get, mfs_yahoo_url_get_fn get_url,
+					 struct mfs_fetch_ctx *ctx, const char *symbol,
+					 const char *provider_symbol, struct mfs_fundamentals *out,
+					 struct mfs_error *err);
+
+/* Forget the process-wide cookie and crumb (tests; they last an hour). */
+void mfs_yahoo_crumb_reset(void);
+
+/* quoteSummary fundamentals: mfs_yahoo_ops.fundamentals. */
+enum mfs_err mfs_yahoo_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
+				    const char *provider_symbol, struct mfs_fundamentals *out,
+				    struct mfs_error *err);
+
 #endif

@@ -15,6 +15,10 @@
 enum mfs_provider_id {
 	MFS_PROV_YAHOO = 0,
 	MFS_PROV_BINANCE,
+	MFS_PROV_FMP,
+	MFS_PROV_ALPHAVANTAGE,
+	MFS_PROV_POLYGON,
+	MFS_PROV_TIINGO,
 	MFS_PROV__COUNT
 };
 
@@ -25,6 +29,12 @@ struct mfs_provider_conf {
 	double rate_period_s;
 	bool allow_insecure;
 	char *user_agent;    /* NULL: the provider's default */
+	/*
+	 * The API key: MARKETFS_<NAME>_KEY in the environment wins over
+	 * api_key in the config file. A secret: never logged or shown.
+	 */
+	char *api_key;
+	char *cookie_url;    /* Yahoo's cookie host (fc.yahoo.com); NULL: default */
 };
 
 struct mfs_watch {
@@ -45,6 +55,10 @@ struct mfs_config {
 	bool offline;
 	struct mfs_watch *watch;
 	unsigned n_watch;
+	int64_t fundamentals_ttl_s;  /* snapshots older than this are refreshed */
+	/* fundamentals_priority: providers in merge order (combined.json) */
+	enum mfs_provider_id fundamentals_priority[MFS_PROV__COUNT];
+	unsigned n_fundamentals_priority;
 	struct mfs_provider_conf provider[MFS_PROV__COUNT];
 };
 
@@ -56,7 +70,13 @@ enum mfs_err mfs_config_load(struct mfs_config *cfg, const char *path,
 /* Set one key as if from [marketfs] (used for -o cache=DIR etc.). */
 enum mfs_err mfs_config_set(struct mfs_config *cfg, const char *section,
 			    const char *key, const char *value, struct mfs_error *err);
-/* The first of /etc/marketfs/marketfs.conf, ~/.config/marketfs/... that exists. */
+/*
+ * Take API keys from MARKETFS_<NAME>_KEY (e.g. MARKETFS_FMP_KEY) where set;
+ * they win over the config file.
+ */
+void mfs_config_apply_env(struct mfs_config *cfg);
+/* The config file for this user if it exists: /etc/marketfs/marketfs.conf
+ * for root, else $XDG_CONFIG_HOME (or ~/.config)/marketfs/marketfs.conf. */
 const char *mfs_config_default_path(void);
 void mfs_config_free(struct mfs_config *cfg);
 

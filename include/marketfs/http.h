@@ -35,6 +35,8 @@ struct mfs_http_response {
 	size_t len;
 	char content_type[128];
 	int64_t retry_after_s; /* Retry-After in seconds, -1 if absent */
+	/* Set-Cookie headers as "name=value; name2=value2" (for a Cookie: header) */
+	char cookies[1024];
 };
 
 struct mfs_http *mfs_http_new(void);

@@ -10,8 +10,11 @@
 #ifndef MARKETFS_PROVIDER_H
 #define MARKETFS_PROVIDER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include <marketfs/config.h>
 #include <marketfs/err.h>
@@ -20,6 +23,7 @@
 #include <marketfs/symbol.h>
 
 struct mfs_provider; /* a configured provider, with its rate limiter */
+struct mfs_providers; /* all of them (registry.c) */
 
 struct mfs_fetch_req {
 	const char *symbol;          /* as in the path, e.g. "BRK.B" */
@@ -38,6 +42,15 @@ struct mfs_fetch_result {
 	int64_t first_trade;  /* epoch s of the provider's first bar; 0 unknown */
 };
 
+/*
+ * Fundamentals (SPEC section 2, "fundamentals/"): the common fields,
+ * normalised, and the provider's own answer.
+ */
+struct mfs_fundamentals {
+	json_t *fields; /* owned: every name of mfs_fund_fields, null when unknown */
+	json_t *raw;    /* owned: the provider's answer (without secrets) */
+};
+
 /* Per-fetch context handed to a provider. */
 struct mfs_fetch_ctx {
 	struct mfs_http *http;       /* this fetch thread's client */
@@ -45,6 +58,8 @@ struct mfs_fetch_ctx {
 	int64_t deadline_ms;         /* mfs_now_ms() clock */
 	int64_t now;                 /* wall clock at fetch start (UTC s) */
 	unsigned requests;           /* HTTP requests sent (retries count) */
+	atomic_uint *live_requests;  /* if set, also counted here as they go
+					(status.json shows a fetch's progress) */
 };
 
 struct mfs_provider_ops {
@@ -62,6 +77,16 @@ struct mfs_provider_ops {
 	 * NULL (no).
 	 */
 	bool (*whole_history)(enum mfs_tf tf);
+	/*
+	 * Fetch fundamentals for a stock or ETF, or NULL if the provider has
+	 * none. out is zeroed by the caller; on MFS_OK both members are set.
+	 * MFS_ERR_NOT_FOUND: the provider knows nothing of the symbol.
+	 */
+	enum mfs_err (*fundamentals)(struct mfs_fetch_ctx *ctx, const char *symbol,
+				     const char *provider_symbol, struct mfs_fundamentals *out,
+				     struct mfs_error *err);
+	/* Does it refuse to work without an API key? */
+	bool needs_key;
 	/* The provider's spelling of a symbol; writes into out. */
 	void (*map_symbol)(const char *symbol, enum mfs_class cls, char *out, size_t outlen);
 	/* Browser-like agent needed? NULL = "marketfs/VERSION". */
@@ -72,6 +97,38 @@ struct mfs_provider_ops {
 
 extern const struct mfs_provider_ops mfs_yahoo_ops;
 extern const struct mfs_provider_ops mfs_binance_ops;
+extern const struct mfs_provider_ops mfs_fmp_ops;
+extern const struct mfs_provider_ops mfs_alphavantage_ops;
+extern const struct mfs_provider_ops mfs_polygon_ops;
+extern const struct mfs_provider_ops mfs_tiingo_ops;
+
+/* ---- fundamentals helpers (providers/fundamentals.c) ---- */
+
+/* The common fields, in the order they are written (SPEC section 2). */
+#define MFS_FUND_NFIELDS 18
+extern const char *const mfs_fund_fields[MFS_FUND_NFIELDS];
+/* A fields object with every common field null but "symbol". */
+json_t *mfs_fund_new(const char *symbol);
+/* Set a text field; NULL, "", "None", "-", "N/A" leave it null. */
+void mfs_fund_set_str(json_t *fields, const char *key, const char *value);
+/*
+ * Set a number field from a JSON number or a numeric string (Alpha Vantage
+ * sends strings, FMP fullTimeEmployees too); "None", "-", "" and anything
+ * not numeric leave it null. v may be NULL.
+ */
+void mfs_fund_set_num(json_t *fields, const char *key, const json_t *v);
+void mfs_fund_set_double(json_t *fields, const char *key, double v);
+void mfs_fundamentals_free(struct mfs_fundamentals *f);
+/* True if the provider may be asked: enabled, and its key present if needed. */
+bool mfs_provider_usable(const struct mfs_provider *p);
+/* The API key (NULL if none). Never put it in a message. */
+const char *mfs_provider_key(const struct mfs_provider *p);
+/*
+ * The fundamentals providers for class cls in merge priority order
+ * (fundamentals_priority), usable ones only; returns the count.
+ */
+unsigned mfs_providers_fundamentals_chain(struct mfs_providers *ps, enum mfs_class cls,
+					  struct mfs_provider **out, unsigned max);
 
 void mfs_fetch_result_init(struct mfs_fetch_result *res, enum mfs_tf tf);
 void mfs_fetch_result_free(struct mfs_fetch_result *res);
@@ -104,6 +161,19 @@ const struct mfs_provider_conf *mfs_provider_conf(const struct mfs_provider *p);
 const char *mfs_provider_get_name(const struct mfs_provider *p);
 /* Record one fetch's outcome (for reliability and status). */
 void mfs_provider_note(struct mfs_provider *p, enum mfs_err result, const char *msg);
+/* What _metadata/providers.json and metrics show of a provider. */
+struct mfs_provider_stats {
+	uint64_t requests, successes, errors;
+	double mean_latency_ms; /* 0 before the first answer */
+	int64_t last_ok, last_error_at; /* wall clock, 0: never */
+	bool last_failed;       /* the last fetch failed */
+	char last_error[256];   /* redacted */
+	double tokens;          /* rate-limit tokens available now */
+	double next_token_s;    /* seconds until the next token (0 if one is there) */
+	double blocked_s;       /* seconds a Retry-After still holds requests back */
+};
+void mfs_provider_stats(struct mfs_provider *p, struct mfs_provider_stats *out);
+
 /* Share of successful fetches so far (1.0 before the first). */
 double mfs_provider_reliability(const struct mfs_provider *p);
 /* "60/60s" style description of the configured limit. */
