@@ -9,7 +9,16 @@
  * section, unknown key and bad value is an error. Keys that SPEC section 8
  * names but this version does not implement yet are errors too, with a
  * message that says so. A value is never echoed for an unknown key (it may
- * be an api_key), and URLs with user information are not echoed either.
+ * be an api_key), the value of api_key is never echoed at all, and URLs
+ * with user information are not echoed either.
+ *
+ * Secrets (SPEC section 4): a file that sets an api_key must not be open
+ * to group or others; such a file is refused as a whole, with the chmod
+ * that fixes it. MARKETFS_<NAME>_KEY in the environment wins over the
+ * file (mfs_config_apply_env(), called by the program after loading).
+ *
+ * The syntax of single values (durations, rates, URLs, the watch list,
+ * provider lists) lives in fs/config_values.c.
  *
  * Parsing is done by libinih. We call ini_parse_stream() rather than
  * ini_parse() so that our own reader sees every line: inih's handler is
@@ -28,13 +37,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,7 +50,8 @@
 
 #include <marketfs/config.h>
 #include <marketfs/limits.h>
-#include <marketfs/symbol.h>
+
+#include "fs/config_values.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -54,6 +63,8 @@
 #define SYSTEM_CONFIG_PATH "/etc/" CONFIG_REL_PATH
 #define SYSTEM_CACHE_DIR "/var/cache/marketfs"
 #define PATH_BUF_MAX 4096
+#define API_KEY_MAX 256 /* longer than any provider's key */
+#define YAHOO_COOKIE_URL "https://fc.yahoo.com" /* the example for cookie_url */
 
 /* Defaults of each provider: its public API and its free-tier rate limit. */
 static const struct {
@@ -63,6 +74,11 @@ static const struct {
 } provider_defaults[MFS_PROV__COUNT] = {
 	[MFS_PROV_YAHOO] = { "https://query2.finance.yahoo.com", 60, 60 },
 	[MFS_PROV_BINANCE] = { "https://data-api.binance.vision", 1200, 60 },
+	/* free tiers (PROVIDERS.md): 250/day, 25/day, 5/min, 50/hour */
+	[MFS_PROV_FMP] = { "https://financialmodelingprep.com", 250, 86400 },
+	[MFS_PROV_ALPHAVANTAGE] = { "https://www.alphavantage.co", 25, 86400 },
+	[MFS_PROV_POLYGON] = { "https://api.polygon.io", 5, 60 },
+	[MFS_PROV_TIINGO] = { "https://api.tiingo.com", 50, 3600 },
 };
 
 enum key_type {
@@ -76,6 +92,8 @@ enum key_type {
 	KEY_URL,      /* char *: http(s)://host[:port][/prefix] */
 	KEY_RATE,     /* rate_tokens and rate_period_s of a provider */
 	KEY_STRING,   /* char *: printable text, "" meaning NULL */
+	KEY_SECRET,   /* char *: an API key, "" meaning NULL; never quoted back */
+	KEY_PROVIDERS, /* fundamentals_priority: a list of provider names */
 };
 
 struct key_desc {
@@ -101,6 +119,9 @@ static const struct key_desc global_keys[] = {
 	{ "min_quality", KEY_FRACTION, offsetof(struct mfs_config, min_quality), 0, 1 },
 	{ "offline", KEY_BOOL, offsetof(struct mfs_config, offline), 0, 0 },
 	{ "watch", KEY_WATCH, 0, 0, 0 },
+	{ "fundamentals_ttl", KEY_DURATION, offsetof(struct mfs_config, fundamentals_ttl_s),
+	  60, 365 * MFS_SECONDS_PER_DAY },
+	{ "fundamentals_priority", KEY_PROVIDERS, 0, 0, 0 },
 };
 
 /* [provider.NAME] */
@@ -111,12 +132,14 @@ static const struct key_desc provider_keys[] = {
 	{ "allow_insecure", KEY_BOOL, offsetof(struct mfs_provider_conf, allow_insecure),
 	  0, 0 },
 	{ "user_agent", KEY_STRING, offsetof(struct mfs_provider_conf, user_agent), 0, 0 },
+	{ "api_key", KEY_SECRET, offsetof(struct mfs_provider_conf, api_key), 0, 0 },
+	/* Only Yahoo fetches a cookie; accepted for all, like every key here. */
+	{ "cookie_url", KEY_URL, offsetof(struct mfs_provider_conf, cookie_url), 0, 0 },
 };
 
 /* Named by SPEC section 8 but not implemented yet: say so, not "unknown". */
-static const char *const planned_global_keys[] = { "cache_max_size",
-						   "fundamentals_ttl" };
-static const char *const planned_provider_keys[] = { "api_key", "priority" };
+static const char *const planned_global_keys[] = { "cache_max_size" };
+static const char *const planned_provider_keys[] = { "priority" };
 static const char *const planned_sections[] = { "rules", "symbols" };
 
 /* Where a key goes: prov is -1 for [marketfs], else a provider id. */
@@ -148,7 +171,10 @@ static void echo_value(char *buf, size_t len, const char *value, bool redact)
 	buf[n] = '\0';
 }
 
-/* "[section] key = 'value': " followed by fmt. Returns MFS_ERR_CONFIG. */
+/*
+ * "[section] key = 'value': " followed by fmt, or "[section] key: " if value
+ * is NULL (a secret). Returns MFS_ERR_CONFIG.
+ */
 static enum mfs_err bad_value(char *why, size_t len, const char *section,
 			      const char *key, const char *value, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
@@ -158,12 +184,16 @@ static enum mfs_err bad_value(char *why, size_t len, const char *section,
 {
 	char shown[ECHO_MAX + 4];
 	/* User information in a URL may be a password. */
-	bool redact = strstr(key, "url") && strchr(value, '@');
+	bool redact = value && strstr(key, "url") && strchr(value, '@');
 	va_list ap;
 	int n;
 
-	echo_value(shown, sizeof(shown), value, redact);
-	n = snprintf(why, len, "[%s] %s = '%s': ", section, key, shown);
+	if (value) {
+		echo_value(shown, sizeof(shown), value, redact);
+		n = snprintf(why, len, "[%s] %s = '%s': ", section, key, shown);
+	} else {
+		n = snprintf(why, len, "[%s] %s: ", section, key);
+	}
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < len)
 		vsnprintf(why + n, len - (size_t)n, fmt, ap);
@@ -186,38 +216,6 @@ static void key_names(char *buf, size_t len, const struct key_desc *keys, size_t
 	}
 }
 
-/* "yahoo, binance" */
-static void provider_names(char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < MFS_PROV__COUNT && used < len; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-				 mfs_provider_name((enum mfs_provider_id)i));
-
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-}
-
-/* "1m 5m ... 1M" */
-static void tf_names(char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < MFS_TF__COUNT && used < len; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s", i ? " " : "",
-				 mfs_tf_name((enum mfs_tf)i));
-
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-}
-
 static bool in_names(const char *s, const char *const *names, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -226,258 +224,7 @@ static bool in_names(const char *s, const char *const *names, size_t n)
 	return false;
 }
 
-/* ---- value syntax ------------------------------------------------------ */
-
-static bool parse_int64(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	if (!(isdigit((unsigned char)s[0]) ||
-	      (s[0] == '-' && isdigit((unsigned char)s[1]))))
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
-}
-
-/*
- * A duration: plain seconds ("90") or a number with one unit suffix
- * ("90s", "15m", "1h", "1d"). Units are lower case only, because "1M"
- * means a month everywhere else in marketfs.
- */
-static bool parse_duration(const char *s, int64_t *out)
-{
-	int64_t n = 0, unit = 1;
-	const char *p = s;
-
-	if (!isdigit((unsigned char)*p))
-		return false;
-	for (; isdigit((unsigned char)*p); p++) {
-		int digit = *p - '0';
-
-		if (n > (INT64_MAX - digit) / 10)
-			return false;
-		n = n * 10 + digit;
-	}
-	switch (*p) {
-	case '\0':
-		break;
-	case 's':
-		p++;
-		break;
-	case 'm':
-		unit = 60;
-		p++;
-		break;
-	case 'h':
-		unit = 3600;
-		p++;
-		break;
-	case 'd':
-		unit = MFS_SECONDS_PER_DAY;
-		p++;
-		break;
-	default:
-		return false;
-	}
-	if (*p || n > INT64_MAX / unit)
-		return false;
-	*out = n * unit;
-	return true;
-}
-
-/* A finite real number, nothing before or after it. */
-static bool parse_real(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	if (!(isdigit((unsigned char)s[0]) || s[0] == '.' || s[0] == '-'))
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || end == s || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = { "true", "yes", "on", "1" };
-	static const char *const no[] = { "false", "no", "off", "0" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return true;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* "N/PERIOD": N > 0 requests per PERIOD (a duration > 0). */
-static bool parse_rate(const char *s, double *tokens, double *period_s)
-{
-	const char *slash = strchr(s, '/');
-	char count[64];
-	int64_t period;
-	double n;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(count))
-		return false;
-	memcpy(count, s, (size_t)(slash - s));
-	count[slash - s] = '\0';
-	if (!parse_real(count, &n) || n <= 0 || !parse_duration(slash + 1, &period) ||
-	    period <= 0)
-		return false;
-	*tokens = n;
-	*period_s = (double)period;
-	return true;
-}
-
-static bool has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
-/* scheme://host[:port][/prefix]: the request path is appended to it. */
-static bool url_valid(const char *s)
-{
-	const char *host;
-
-	if (strncasecmp(s, "https://", 8) == 0)
-		host = s + 8;
-	else if (strncasecmp(s, "http://", 7) == 0)
-		host = s + 7;
-	else
-		return false;
-	if (!*host || *host == '/' || *host == ':')
-		return false;
-	for (const char *p = s; *p; p++)
-		if (isspace((unsigned char)*p) || *p == '?' || *p == '#')
-			return false;
-	return !has_control(s);
-}
-
-/* Remove trailing '/' but keep at least min_len characters. */
-static void strip_slashes(char *s, size_t min_len)
-{
-	size_t len = strlen(s);
-
-	while (len > min_len && s[len - 1] == '/')
-		s[--len] = '\0';
-}
-
 /* ---- the watch list ---------------------------------------------------- */
-
-static void watch_free(struct mfs_watch *list, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		free(list[i].symbol);
-	free(list);
-}
-
-/* Add sym (its first len bytes) with the timeframes in tf, merging repeats. */
-static enum mfs_err watch_add(struct mfs_watch **list, unsigned *n, const char *sym,
-			      const bool tf[MFS_TF__COUNT])
-{
-	struct mfs_watch *grown, *w;
-
-	for (unsigned i = 0; i < *n; i++) {
-		if (strcmp((*list)[i].symbol, sym) == 0) {
-			for (int t = 0; t < MFS_TF__COUNT; t++)
-				(*list)[i].tf[t] |= tf[t];
-			return MFS_OK;
-		}
-	}
-	grown = realloc(*list, (*n + 1) * sizeof(**list));
-	if (!grown)
-		return MFS_ERR_NOMEM;
-	*list = grown;
-	w = &grown[*n];
-	memset(w, 0, sizeof(*w));
-	w->symbol = strdup(sym);
-	if (!w->symbol)
-		return MFS_ERR_NOMEM;
-	memcpy(w->tf, tf, sizeof(w->tf));
-	(*n)++;
-	return MFS_OK;
-}
-
-/*
- * Is the text after the last ':' of a watch entry meant as timeframes?
- * Symbols may contain ':' themselves (X:BTCUSD), so "X:BTCUSD" is a bare
- * symbol. Timeframes start with a digit; a lower-case letter or a comma
- * after the colon is taken as a (possibly misspelt) timeframe list too, so
- * that "AAPL:daily" is reported rather than watched as a symbol.
- */
-static bool looks_like_tfs(const char *s)
-{
-	if (!*s || isdigit((unsigned char)*s))
-		return true;
-	for (; *s; s++)
-		if (islower((unsigned char)*s) || *s == ',')
-			return true;
-	return false;
-}
-
-/* One entry SYMBOL[:TF[,TF...]]; why gets what is wrong with it. */
-static enum mfs_err watch_entry(const char *entry, struct mfs_watch **list, unsigned *n,
-				char *why, size_t len)
-{
-	bool tf[MFS_TF__COUNT] = { false };
-	char *sym, *colon, *tfs = NULL, *item, *save = NULL;
-	char names[64];
-	enum mfs_err code = MFS_ERR_CONFIG;
-
-	sym = strdup(entry);
-	if (!sym)
-		return MFS_ERR_NOMEM;
-	colon = strrchr(sym, ':');
-	if (colon && looks_like_tfs(colon + 1)) {
-		*colon = '\0';
-		tfs = colon + 1;
-	}
-	if (!mfs_symbol_valid(sym)) {
-		snprintf(why, len, "invalid symbol '%.40s' (1-%d characters of A-Z a-z 0-9 . - _ ^ = :)",
-			 sym, MFS_SYMBOL_MAX);
-		goto out;
-	}
-	tf_names(names, sizeof(names));
-	if (!tfs) {
-		tf[MFS_TF_1D] = true;
-	} else if (!*tfs || *tfs == ',' || tfs[strlen(tfs) - 1] == ',' || strstr(tfs, ",,")) {
-		snprintf(why, len, "empty timeframe in '%.40s' (timeframes: %s)", entry, names);
-		goto out;
-	}
-	for (item = tfs ? strtok_r(tfs, ",", &save) : NULL; item;
-	     item = strtok_r(NULL, ",", &save)) {
-		enum mfs_tf t = mfs_tf_parse(item);
-
-		if (t == MFS_TF_INVALID) {
-			snprintf(why, len, "unknown timeframe '%.16s' in '%.40s' (timeframes: %s)",
-				 item, entry, names);
-			goto out;
-		}
-		tf[t] = true;
-	}
-	code = watch_add(list, n, sym, tf);
-out:
-	free(sym);
-	return code;
-}
 
 /*
  * Parse a whole watch value into a new list; with append, the new list
@@ -495,7 +242,7 @@ static enum mfs_err set_watch(struct mfs_config *cfg, const char *section,
 	enum mfs_err code = MFS_OK;
 
 	for (unsigned i = 0; append && i < cfg->n_watch; i++) {
-		code = watch_add(&list, &n, cfg->watch[i].symbol, cfg->watch[i].tf);
+		code = mfs_cfg_watch_add(&list, &n, cfg->watch[i].symbol, cfg->watch[i].tf);
 		if (code)
 			goto out;
 	}
@@ -506,7 +253,7 @@ static enum mfs_err set_watch(struct mfs_config *cfg, const char *section,
 	}
 	for (entry = strtok_r(copy, " \t", &save); entry;
 	     entry = strtok_r(NULL, " \t", &save)) {
-		code = watch_entry(entry, &list, &n, detail, sizeof(detail));
+		code = mfs_cfg_watch_entry(entry, &list, &n, detail, sizeof(detail));
 		if (code == MFS_ERR_CONFIG) {
 			bad_value(why, len, section, key, value,
 				  "%s; expected SYMBOL[:TF[,TF...]] separated by spaces, such as AAPL:1d,1h BTCUSDT:1m",
@@ -516,13 +263,13 @@ static enum mfs_err set_watch(struct mfs_config *cfg, const char *section,
 		if (code)
 			goto out;
 	}
-	watch_free(cfg->watch, cfg->n_watch);
+	mfs_cfg_watch_free(cfg->watch, cfg->n_watch);
 	cfg->watch = list;
 	cfg->n_watch = n;
 	list = NULL;
 	n = 0;
 out:
-	watch_free(list, n);
+	mfs_cfg_watch_free(list, n);
 	free(copy);
 	if (code == MFS_ERR_NOMEM)
 		snprintf(why, len, "[%s] %s: out of memory", section, key);
@@ -546,7 +293,7 @@ static enum mfs_err parse_section(const char *section, int *prov, char *why, siz
 		*prov = mfs_provider_parse(name);
 		if (*prov >= 0)
 			return MFS_OK;
-		provider_names(names, sizeof(names));
+		mfs_cfg_provider_names(names, sizeof(names));
 		snprintf(why, len, "unknown provider '%.40s' (known: %s)", name, names);
 		return MFS_ERR_CONFIG;
 	}
@@ -617,14 +364,46 @@ static enum mfs_err replace_string(char **field, const char *value, size_t keep)
 		s = strdup(value);
 		if (!s)
 			return MFS_ERR_NOMEM;
-		strip_slashes(s, keep);
+		mfs_cfg_strip_slashes(s, keep);
 	}
 	free(*field);
 	*field = s;
 	return MFS_OK;
 }
 
-/* Validate value and store it; the config is unchanged on error. */
+/* An API key as providers issue them: printable ASCII, no blanks. */
+static bool api_key_valid(const char *s)
+{
+	if (strlen(s) > API_KEY_MAX)
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* The whole list or nothing; only fundamentals_priority has this type. */
+static enum mfs_err set_priority(struct mfs_config *cfg, const char *section,
+				 const char *key, const char *value, char *why, size_t len)
+{
+	enum mfs_provider_id list[MFS_PROV__COUNT];
+	unsigned n = 0;
+	char detail[WHY_MAX / 2];
+
+	if (mfs_cfg_parse_providers(value, list, &n, detail, sizeof(detail)))
+		return bad_value(why, len, section, key, value,
+				 "%s; expected provider names separated by commas or blanks, such as fmp, yahoo",
+				 detail);
+	memcpy(cfg->fundamentals_priority, list, n * sizeof(list[0]));
+	cfg->n_fundamentals_priority = n;
+	return MFS_OK;
+}
+
+/*
+ * Validate value and store it; the config is unchanged on error. No
+ * message quotes the value of a secret, not even shortened: shown is
+ * NULL for those, and every message below quotes shown, never value.
+ */
 static enum mfs_err apply(struct mfs_config *cfg, const struct target *t,
 			  const char *section, const char *value, bool append, char *why,
 			  size_t len)
@@ -634,82 +413,104 @@ static enum mfs_err apply(struct mfs_config *cfg, const struct target *t,
 	void *field = base + k->off;
 	/* KEY_URL and KEY_RATE appear only in provider_keys: prov >= 0. */
 	struct mfs_provider_conf *pc = &cfg->provider[t->prov < 0 ? 0 : t->prov];
+	const char *shown = k->type == KEY_SECRET ? NULL : value;
 	enum mfs_err code = MFS_OK;
+	char lo[32], hi[32];
 	int64_t i64;
 	double d, period;
 	bool b;
 
 	if (append && k->type != KEY_WATCH)
-		return bad_value(why, len, section, k->name, value,
+		return bad_value(why, len, section, k->name, shown,
 				 "unexpected continuation line: only watch may continue on an indented line (do not indent keys)");
 
 	switch (k->type) {
 	case KEY_PATH:
 		if (value[0] != '/')
-			return bad_value(why, len, section, k->name, value,
+			return bad_value(why, len, section, k->name, shown,
 					 "expected an absolute path such as %s%s",
 					 SYSTEM_CACHE_DIR,
 					 value[0] == '~' ? " ('~' is not expanded)" : "");
 		code = replace_string(field, value, 1);
 		break;
 	case KEY_INT:
-		if (!parse_int64(value, &i64) || i64 < k->min || i64 > k->max)
-			return bad_value(why, len, section, k->name, value,
+		if (!mfs_cfg_parse_int64(value, &i64) || i64 < k->min || i64 > k->max)
+			return bad_value(why, len, section, k->name, shown,
 					 "expected an integer from %" PRId64 " to %" PRId64,
 					 k->min, k->max);
 		*(int *)field = (int)i64;
 		break;
 	case KEY_SECONDS:
-		if (!parse_duration(value, &i64) || i64 < k->min || i64 > k->max)
-			return bad_value(why, len, section, k->name, value,
+		if (!mfs_cfg_parse_duration(value, &i64) || i64 < k->min || i64 > k->max)
+			return bad_value(why, len, section, k->name, shown,
 					 "expected a duration from %" PRId64 "s to %" PRId64
 					 "s (seconds, or a number with s, m, h or d)",
 					 k->min, k->max);
 		*(int *)field = (int)i64;
 		break;
 	case KEY_DURATION:
-		if (!parse_duration(value, &i64) || i64 < k->min || i64 > k->max)
-			return bad_value(why, len, section, k->name, value,
+		if (mfs_cfg_parse_duration(value, &i64) && i64 >= k->min && i64 <= k->max) {
+			*(int64_t *)field = i64;
+			break;
+		}
+		if (k->min == 0 && k->max == INT64_MAX)
+			return bad_value(why, len, section, k->name, shown,
 					 "expected a duration such as 3600, 90s, 15m, 1h or 1d (0 = off)");
-		*(int64_t *)field = i64;
+		mfs_cfg_format_duration(lo, sizeof(lo), k->min);
+		mfs_cfg_format_duration(hi, sizeof(hi), k->max);
+		return bad_value(why, len, section, k->name, shown,
+				 "expected a duration from %s to %s (seconds, or a number with s, m, h or d)",
+				 lo, hi);
 		break;
 	case KEY_FRACTION:
-		if (!parse_real(value, &d) || d < (double)k->min || d > (double)k->max)
-			return bad_value(why, len, section, k->name, value,
+		if (!mfs_cfg_parse_real(value, &d) || d < (double)k->min || d > (double)k->max)
+			return bad_value(why, len, section, k->name, shown,
 					 "expected a number from %" PRId64 " to %" PRId64,
 					 k->min, k->max);
 		*(double *)field = d;
 		break;
 	case KEY_BOOL:
-		if (!parse_bool(value, &b))
-			return bad_value(why, len, section, k->name, value,
+		if (!mfs_cfg_parse_bool(value, &b))
+			return bad_value(why, len, section, k->name, shown,
 					 "expected true/false, yes/no, on/off or 1/0");
 		*(bool *)field = b;
 		break;
 	case KEY_WATCH:
 		return set_watch(cfg, section, k->name, value, append, why, len);
 	case KEY_URL:
-		if (!url_valid(value))
-			return bad_value(why, len, section, k->name, value,
+		if (!mfs_cfg_url_valid(value))
+			return bad_value(why, len, section, k->name, shown,
 					 "expected http:// or https:// with a host, such as %s, and no query or fragment",
-					 provider_defaults[pc - cfg->provider].base_url);
+					 k->off == offsetof(struct mfs_provider_conf, cookie_url) ?
+						 YAHOO_COOKIE_URL :
+						 provider_defaults[pc - cfg->provider].base_url);
 		/* Keep "scheme://h" whatever the slashes after the host. */
 		code = replace_string(field, value, strlen("http://") + 1);
 		break;
 	case KEY_RATE:
-		if (!parse_rate(value, &d, &period))
-			return bad_value(why, len, section, k->name, value,
+		if (!mfs_cfg_parse_rate(value, &d, &period))
+			return bad_value(why, len, section, k->name, shown,
 					 "expected N/PERIOD such as 5/60s");
 		pc->rate_tokens = d;
 		pc->rate_period_s = period;
 		break;
 	case KEY_STRING:
-		if (has_control(value))
-			return bad_value(why, len, section, k->name, value,
+		if (mfs_cfg_has_control(value))
+			return bad_value(why, len, section, k->name, shown,
 					 "expected printable text");
 		/* Empty means "the provider's default". */
 		code = replace_string(field, *value ? value : NULL, SIZE_MAX);
 		break;
+	case KEY_SECRET:
+		if (!api_key_valid(value))
+			return bad_value(why, len, section, k->name, shown,
+					 "expected at most %d printable characters without blanks (the value is not shown)",
+					 API_KEY_MAX);
+		/* Empty means "no key" (the environment may still give one). */
+		code = replace_string(field, *value ? value : NULL, SIZE_MAX);
+		break;
+	case KEY_PROVIDERS:
+		return set_priority(cfg, section, k->name, value, why, len);
 	}
 	if (code == MFS_ERR_NOMEM)
 		snprintf(why, len, "[%s] %s: out of memory", section, k->name);
@@ -726,7 +527,7 @@ void mfs_config_free(struct mfs_config *cfg)
 	cfg->path = NULL;
 	free(cfg->cache_dir);
 	cfg->cache_dir = NULL;
-	watch_free(cfg->watch, cfg->n_watch);
+	mfs_cfg_watch_free(cfg->watch, cfg->n_watch);
 	cfg->watch = NULL;
 	cfg->n_watch = 0;
 	for (int i = 0; i < MFS_PROV__COUNT; i++) {
@@ -734,6 +535,10 @@ void mfs_config_free(struct mfs_config *cfg)
 		cfg->provider[i].base_url = NULL;
 		free(cfg->provider[i].user_agent);
 		cfg->provider[i].user_agent = NULL;
+		free(cfg->provider[i].api_key);
+		cfg->provider[i].api_key = NULL;
+		free(cfg->provider[i].cookie_url);
+		cfg->provider[i].cookie_url = NULL;
 	}
 }
 
@@ -753,14 +558,17 @@ static enum mfs_err config_dup(struct mfs_config *dst, const struct mfs_config *
 	dst->watch = NULL;
 	dst->n_watch = 0;
 	for (int i = 0; i < MFS_PROV__COUNT; i++)
-		dst->provider[i].base_url = dst->provider[i].user_agent = NULL;
+		dst->provider[i].base_url = dst->provider[i].user_agent =
+			dst->provider[i].api_key = dst->provider[i].cookie_url = NULL;
 
 	ok = dup_string(&dst->path, src->path) && dup_string(&dst->cache_dir, src->cache_dir);
 	for (int i = 0; ok && i < MFS_PROV__COUNT; i++)
 		ok = dup_string(&dst->provider[i].base_url, src->provider[i].base_url) &&
-		     dup_string(&dst->provider[i].user_agent, src->provider[i].user_agent);
+		     dup_string(&dst->provider[i].user_agent, src->provider[i].user_agent) &&
+		     dup_string(&dst->provider[i].api_key, src->provider[i].api_key) &&
+		     dup_string(&dst->provider[i].cookie_url, src->provider[i].cookie_url);
 	for (unsigned i = 0; ok && i < src->n_watch; i++)
-		ok = watch_add(&dst->watch, &dst->n_watch, src->watch[i].symbol,
+		ok = mfs_cfg_watch_add(&dst->watch, &dst->n_watch, src->watch[i].symbol,
 			       src->watch[i].tf) == MFS_OK;
 	if (!ok) {
 		mfs_config_free(dst);
@@ -841,6 +649,42 @@ void mfs_config_defaults(struct mfs_config *cfg)
 		pc->allow_insecure = false;
 		pc->user_agent = NULL;
 	}
+	cfg->fundamentals_ttl_s = MFS_DEFAULT_FUNDAMENTALS_TTL_S;
+	/* SPEC section 2: FMP > Yahoo > Alpha Vantage > Polygon > others */
+	static const enum mfs_provider_id prio[] = { MFS_PROV_FMP, MFS_PROV_YAHOO,
+						     MFS_PROV_ALPHAVANTAGE, MFS_PROV_POLYGON,
+						     MFS_PROV_TIINGO };
+	for (size_t i = 0; i < sizeof(prio) / sizeof(prio[0]); i++)
+		cfg->fundamentals_priority[cfg->n_fundamentals_priority++] = prio[i];
+}
+
+/*
+ * MARKETFS_FMP_KEY etc.: the provider's name in upper case. An empty
+ * variable is ignored. If memory runs out the file's key (if any) stays,
+ * which the provider then reports as a refused key, not as a crash.
+ */
+void mfs_config_apply_env(struct mfs_config *cfg)
+{
+	static const char prefix[] = "MARKETFS_";
+
+	for (int i = 0; i < MFS_PROV__COUNT; i++) {
+		const char *name = mfs_provider_name((enum mfs_provider_id)i);
+		const char *v;
+		char var[64];
+		size_t n = (size_t)snprintf(var, sizeof(var), "%s%s_KEY", prefix, name);
+
+		for (size_t k = strlen(prefix); k < n && k < sizeof(var); k++)
+			var[k] = (char)toupper((unsigned char)var[k]);
+		v = getenv(var);
+		if (v && *v) {
+			char *dup = strdup(v);
+
+			if (dup) {
+				free(cfg->provider[i].api_key);
+				cfg->provider[i].api_key = dup;
+			}
+		}
+	}
 }
 
 enum mfs_err mfs_config_set(struct mfs_config *cfg, const char *section, const char *key,
@@ -877,6 +721,7 @@ struct load_ctx {
 	bool after_key;	   /* inih's prev_name: a key came since the last [section] */
 	int seen_global[ARRAY_SIZE(global_keys)]; /* line of each key, 0 if unset */
 	int seen_provider[MFS_PROV__COUNT][ARRAY_SIZE(provider_keys)];
+	bool holds_key;	   /* an api_key with a value was set by this file */
 };
 
 static void load_fail(struct load_ctx *ctx, enum mfs_err code, const char *why)
@@ -984,6 +829,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		load_fail(ctx, code, why);
 		return 0;
 	}
+	if (t.key->type == KEY_SECRET && value && *value)
+		ctx->holds_key = true;
 	return 1;
 }
 
@@ -1038,6 +885,16 @@ enum mfs_err mfs_config_load(struct mfs_config *cfg, const char *path,
 		code = mfs_error_set(err, MFS_ERR_NOMEM, "%s: out of memory", path);
 	} else if (ferror(fp)) {
 		code = mfs_error_set(err, MFS_ERR_IO, "%s: read error", path);
+	} else if (ctx.holds_key && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		/*
+		 * SPEC section 4. st is from fstat() on the stream we read, so
+		 * a chmod or a replaced file between the check and the read
+		 * cannot slip past. Any group or other bit counts: a file
+		 * others may write can have its key swapped as well.
+		 */
+		code = mfs_error_set(err, MFS_ERR_CONFIG,
+				     "%s holds an API key but is readable by group or others (mode %04o); run: chmod 600 %s",
+				     path, (unsigned)(st.st_mode & 07777), path);
 	} else {
 		code = MFS_OK;
 	}

@@ -1,7 +1,9 @@
 /*
- * Unit tests for fs/config.c: defaults, a complete file, every error path
- * (each must name the file, the line and the key), the watch list,
- * durations and rate limits, mfs_config_set() and mfs_config_free().
+ * Unit tests for fs/config.c and fs/config_values.c: defaults, a complete
+ * file, every error path (each must name the file, the line and the key),
+ * the watch list, durations and rate limits, fundamentals settings, API
+ * keys (the file-mode rule of SPEC section 4, the environment, and that
+ * no message ever shows a key), mfs_config_set() and mfs_config_free().
  *
  * Files are written into a fresh mkdtemp() directory per test. When the
  * tests run as root, the non-root defaults are checked with seteuid() to
@@ -54,7 +56,45 @@ static const char *write_conf(const char *text)
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(fputs(text, f) >= 0, 1);
 	ck_assert_int_eq(fclose(f), 0);
+	/* Whatever the umask: the secrets rule depends on the mode. */
+	ck_assert_int_eq(chmod(conf_path, 0644), 0);
 	return conf_path;
+}
+
+static const char *write_conf_mode(const char *text, mode_t mode)
+{
+	write_conf(text);
+	ck_assert_int_eq(chmod(conf_path, mode), 0);
+	return conf_path;
+}
+
+/* The defaults of every provider, as docs/configuration.md lists them. */
+static const struct {
+	const char *name;
+	const char *base_url;
+	double rate_tokens, rate_period_s;
+} provider_defaults[MFS_PROV__COUNT] = {
+	[MFS_PROV_YAHOO] = { "yahoo", "https://query2.finance.yahoo.com", 60, 60 },
+	[MFS_PROV_BINANCE] = { "binance", "https://data-api.binance.vision", 1200, 60 },
+	[MFS_PROV_FMP] = { "fmp", "https://financialmodelingprep.com", 250, 86400 },
+	[MFS_PROV_ALPHAVANTAGE] = { "alphavantage", "https://www.alphavantage.co", 25, 86400 },
+	[MFS_PROV_POLYGON] = { "polygon", "https://api.polygon.io", 5, 60 },
+	[MFS_PROV_TIINGO] = { "tiingo", "https://api.tiingo.com", 50, 3600 },
+};
+
+static void check_provider_defaults(const struct mfs_config *c, int i)
+{
+	const struct mfs_provider_conf *pc = &c->provider[i];
+
+	ck_assert_str_eq(mfs_provider_name((enum mfs_provider_id)i), provider_defaults[i].name);
+	ck_assert(pc->enabled);
+	ck_assert_str_eq(pc->base_url, provider_defaults[i].base_url);
+	ck_assert_double_eq(pc->rate_tokens, provider_defaults[i].rate_tokens);
+	ck_assert_double_eq(pc->rate_period_s, provider_defaults[i].rate_period_s);
+	ck_assert(!pc->allow_insecure);
+	ck_assert_ptr_null(pc->user_agent);
+	ck_assert_ptr_null(pc->api_key);
+	ck_assert_ptr_null(pc->cookie_url);
 }
 
 /* ---- defaults ---------------------------------------------------------- */
@@ -73,21 +113,17 @@ static void check_defaults_except_cache(const struct mfs_config *c)
 	ck_assert_ptr_null(c->watch);
 	ck_assert_uint_eq(c->n_watch, 0);
 
-	ck_assert(c->provider[MFS_PROV_YAHOO].enabled);
-	ck_assert_str_eq(c->provider[MFS_PROV_YAHOO].base_url,
-			 "https://query2.finance.yahoo.com");
-	ck_assert_double_eq(c->provider[MFS_PROV_YAHOO].rate_tokens, 60);
-	ck_assert_double_eq(c->provider[MFS_PROV_YAHOO].rate_period_s, 60);
-	ck_assert(!c->provider[MFS_PROV_YAHOO].allow_insecure);
-	ck_assert_ptr_null(c->provider[MFS_PROV_YAHOO].user_agent);
+	/* SPEC section 2: 7 days; FMP > Yahoo > Alpha Vantage > Polygon > others */
+	ck_assert_int_eq(c->fundamentals_ttl_s, 7 * 86400);
+	ck_assert_uint_eq(c->n_fundamentals_priority, 5);
+	ck_assert_int_eq(c->fundamentals_priority[0], MFS_PROV_FMP);
+	ck_assert_int_eq(c->fundamentals_priority[1], MFS_PROV_YAHOO);
+	ck_assert_int_eq(c->fundamentals_priority[2], MFS_PROV_ALPHAVANTAGE);
+	ck_assert_int_eq(c->fundamentals_priority[3], MFS_PROV_POLYGON);
+	ck_assert_int_eq(c->fundamentals_priority[4], MFS_PROV_TIINGO);
 
-	ck_assert(c->provider[MFS_PROV_BINANCE].enabled);
-	ck_assert_str_eq(c->provider[MFS_PROV_BINANCE].base_url,
-			 "https://data-api.binance.vision");
-	ck_assert_double_eq(c->provider[MFS_PROV_BINANCE].rate_tokens, 1200);
-	ck_assert_double_eq(c->provider[MFS_PROV_BINANCE].rate_period_s, 60);
-	ck_assert(!c->provider[MFS_PROV_BINANCE].allow_insecure);
-	ck_assert_ptr_null(c->provider[MFS_PROV_BINANCE].user_agent);
+	for (int i = 0; i < MFS_PROV__COUNT; i++)
+		check_provider_defaults(c, i);
 }
 
 /* Run the rest of the test as an ordinary user (the test is forked). */
@@ -201,6 +237,8 @@ static const char full_conf[] =
 	"min_quality = 0.75\n"
 	"offline = yes\n"
 	"watch = AAPL:1d,1h BTCUSDT:1m\n"
+	"fundamentals_ttl = 30d\n"
+	"fundamentals_priority = yahoo, tiingo fmp ; merge order\n"
 	"\n"
 	"[provider.yahoo]\n"
 	"enabled = off\n"
@@ -208,10 +246,15 @@ static const char full_conf[] =
 	"rate_limit = 5/60s\n"
 	"allow_insecure = TRUE\n"
 	"user_agent = Mozilla/5.0 (X11; Linux x86_64)\n"
+	"cookie_url = http://127.0.0.1:8080/cookie/\n"
 	"\n"
 	"[provider.binance]\n"
 	"base_url = https://mirror.example.com/binance//\n"
 	"rate_limit = 1200/1m\n"
+	"\n"
+	"[provider.tiingo]\n"
+	"enabled = false\n"
+	"; api_key would make this file need mode 0600\n"
 	"\n"
 	"[marketfs]\n"
 	"; a section may be reopened\n";
@@ -257,6 +300,19 @@ START_TEST(test_full_file)
 	ck_assert_double_eq(b->rate_period_s, 60);
 	ck_assert(!b->allow_insecure);
 	ck_assert_ptr_null(b->user_agent);
+	ck_assert_ptr_null(b->cookie_url);
+
+	ck_assert_str_eq(y->cookie_url, "http://127.0.0.1:8080/cookie");
+	ck_assert_ptr_null(y->api_key);
+	ck_assert(!c.provider[MFS_PROV_TIINGO].enabled);
+	ck_assert_int_eq(c.fundamentals_ttl_s, 30 * 86400);
+	ck_assert_uint_eq(c.n_fundamentals_priority, 3);
+	ck_assert_int_eq(c.fundamentals_priority[0], MFS_PROV_YAHOO);
+	ck_assert_int_eq(c.fundamentals_priority[1], MFS_PROV_TIINGO);
+	ck_assert_int_eq(c.fundamentals_priority[2], MFS_PROV_FMP);
+	for (int i = MFS_PROV_FMP; i < MFS_PROV__COUNT; i++)
+		if (i != MFS_PROV_TIINGO)
+			check_provider_defaults(&c, i);
 	mfs_config_free(&c);
 }
 END_TEST
@@ -320,15 +376,66 @@ static const struct bad_case {
 	{ "[marketfs]\nhistory_start = 2001\n[foo]\n", 3, { "unknown section [foo]" } },
 	{ "[marketfs]\n[foo]\nkey = 1\n", 2, { "unknown section [foo]" } },
 	{ "[ marketfs ]\nhistory_start = 2001\n", 1, { "unknown section [ marketfs ]" } },
-	{ "[provider.polygon]\nenabled = true\n", 1,
-	  { "unknown provider 'polygon' (known: yahoo, binance)" } },
-	{ "# x\n\n[provider.polygon]\n", 3, { "unknown provider 'polygon'" } },
+	{ "[provider.iex]\nenabled = true\n", 1,
+	  { "unknown provider 'iex' (known: yahoo, binance, fmp, alphavantage, polygon, tiingo)" } },
+	{ "# x\n\n[provider.alpaca]\n", 3, { "unknown provider 'alpaca'" } },
 	{ "[provider.Yahoo]\n", 1, { "unknown provider 'Yahoo'" } },
+	{ "[provider.alpha_vantage]\n", 1, { "unknown provider 'alpha_vantage'" } },
 	{ "[provider.yahoo]\nsecret = hunter2\n", 2,
-	  { "[provider.yahoo] secret", "unknown key", "rate_limit", "!hunter2" } },
-	{ "[provider.yahoo]\napi_key = SECRET123\n", 2,
-	  { "[provider.yahoo] api_key", "not supported", "!SECRET123" } },
+	  { "[provider.yahoo] secret", "unknown key", "api_key, cookie_url", "!hunter2" } },
+	{ "[provider.fmp]\npriority = 1\n", 2, { "[provider.fmp] priority", "not supported" } },
 	{ "[marketfs]\ncache_max_size = 20G\n", 2, { "cache_max_size", "not supported" } },
+	/* API keys: never quoted, not even the start of one ("Zq9") */
+	{ "[provider.fmp]\napi_key = Zq9Xw7Kp11\napi_key = Zq9Xw7Kp22\n", 3,
+	  { "[provider.fmp] api_key: duplicate key", "first set on line 2", "!Zq9" } },
+	{ "[provider.fmp]\napi_key = Zq9Xw7 Kp11\n", 2,
+	  { "[provider.fmp] api_key: expected at most 256 printable characters", "not shown",
+	    "!Zq9" } },
+	{ "[provider.polygon]\napi_key = Zq9\x01Kp\n", 2, { "[provider.polygon] api_key:", "!Zq9" } },
+	{ "[provider.tiingo]\napi_key = Zq9\xc3\xa9Kp\n", 2, { "[provider.tiingo] api_key:", "!Zq9" } },
+	{ "[provider.fmp]\napi_key = Zq9Xw7Kp11\n  Zq9Xw7Kp22\n", 3,
+	  { "[provider.fmp] api_key:", "continuation", "!Zq9", "!Kp" } },
+	{ "[marketfs]\napi_key = Zq9Xw7Kp11\n", 2, { "[marketfs] api_key: unknown key", "!Zq9" } },
+	{ "[provider.alphavantage]\napikey = Zq9Xw7Kp11\n", 2,
+	  { "[provider.alphavantage] apikey: unknown key", "!Zq9" } },
+	{ "[provider.iex]\napi_key = Zq9Xw7Kp11\n", 1, { "unknown provider 'iex'", "!Zq9" } },
+	{ "[provider.fmp]\napi_key = Zq9Xw7Kp11\nrate_limit = 5\n", 3,
+	  { "[provider.fmp] rate_limit = '5'", "!Zq9" } },
+	/* cookie_url */
+	{ "[provider.yahoo]\ncookie_url = fc.yahoo.com\n", 2,
+	  { "[provider.yahoo] cookie_url = 'fc.yahoo.com'", "such as https://fc.yahoo.com" } },
+	{ "[provider.yahoo]\ncookie_url =\n", 2, { "cookie_url = ''", "http:// or https://" } },
+	{ "[provider.yahoo]\ncookie_url = https://u:pw987@fc.yahoo.com/?a\n", 2,
+	  { "cookie_url", "<redacted>", "!pw987" } },
+	{ "[provider.fmp]\nbase_url = ftp://x\n", 2,
+	  { "[provider.fmp] base_url", "such as https://financialmodelingprep.com" } },
+	/* fundamentals_ttl */
+	{ "[marketfs]\nfundamentals_ttl = 59\n", 2,
+	  { "[marketfs] fundamentals_ttl = '59'", "expected a duration from 1m to 365d" } },
+	{ "[marketfs]\nfundamentals_ttl = 366d\n", 2, { "fundamentals_ttl", "1m to 365d" } },
+	{ "[marketfs]\nfundamentals_ttl = 8761h\n", 2, { "fundamentals_ttl" } },
+	{ "[marketfs]\nfundamentals_ttl = 0\n", 2, { "fundamentals_ttl" } },
+	{ "[marketfs]\nfundamentals_ttl = 1w\n", 2, { "fundamentals_ttl" } },
+	{ "[marketfs]\nfundamentals_ttl = -60\n", 2, { "fundamentals_ttl" } },
+	{ "[marketfs]\nfundamentals_ttl =\n", 2, { "fundamentals_ttl = ''" } },
+	/* fundamentals_priority */
+	{ "[marketfs]\nfundamentals_priority = fmp, iex\n", 2,
+	  { "[marketfs] fundamentals_priority = 'fmp, iex'", "unknown provider 'iex'",
+	    "known: yahoo, binance, fmp, alphavantage, polygon, tiingo" } },
+	{ "[marketfs]\nfundamentals_priority = fmp yahoo fmp\n", 2,
+	  { "fundamentals_priority", "provider 'fmp' is listed twice" } },
+	{ "[marketfs]\nfundamentals_priority =\n", 2,
+	  { "fundamentals_priority = ''", "no provider given", "such as fmp, yahoo" } },
+	{ "[marketfs]\nfundamentals_priority = fmp,,yahoo\n", 2,
+	  { "fundamentals_priority", "empty entry" } },
+	{ "[marketfs]\nfundamentals_priority = fmp, yahoo,\n", 2,
+	  { "fundamentals_priority", "empty entry after the last comma" } },
+	{ "[marketfs]\nfundamentals_priority = , fmp\n", 2, { "fundamentals_priority", "empty entry" } },
+	{ "[marketfs]\nfundamentals_priority = FMP\n", 2, { "unknown provider 'FMP'" } },
+	{ "[marketfs]\nfundamentals_priority = fmp/yahoo\n", 2,
+	  { "unknown provider 'fmp/yahoo'" } },
+	{ "[provider.fmp]\nfundamentals_priority = fmp\n", 2,
+	  { "[provider.fmp] fundamentals_priority", "unknown key" } },
 	{ "[rules]\ncrypto.* = binance\n", 1, { "[rules]", "not supported" } },
 	{ "history_start = 2001\n", 1, { "before any section", "[marketfs]" } },
 	{ "[marketfs]\nenabled = true\n", 2, { "[marketfs] enabled", "unknown key" } },
@@ -434,9 +541,10 @@ START_TEST(test_errors)
 	for (int i = 0; i < MAX_NEEDLES && bc->needle[i]; i++) {
 		const char *n = bc->needle[i];
 
+		/* After the file name, which is random and might hold the text. */
 		if (n[0] == '!')
-			ck_assert_msg(!strstr(err.msg, n + 1), "case %d: '%s' leaked in '%s'", _i,
-				      n + 1, err.msg);
+			ck_assert_msg(!strstr(err.msg + strlen(where), n + 1),
+				      "case %d: '%s' leaked in '%s'", _i, n + 1, err.msg);
 		else
 			ck_assert_msg(strstr(err.msg, n), "case %d: '%s' not in '%s'", _i, n,
 				      err.msg);
@@ -687,9 +795,10 @@ START_TEST(test_set)
 	ck_assert_int_eq(mfs_config_set(&c, "provider.yahoo", "user_agent", "", &err), MFS_OK);
 	ck_assert_ptr_null(c.provider[MFS_PROV_YAHOO].user_agent);
 
-	ck_assert_int_eq(mfs_config_set(&c, "provider.polygon", "enabled", "true", &err),
+	ck_assert_int_eq(mfs_config_set(&c, "provider.iex", "enabled", "true", &err),
 			 MFS_ERR_CONFIG);
-	ck_assert_str_eq(err.msg, "unknown provider 'polygon' (known: yahoo, binance)");
+	ck_assert_str_eq(err.msg,
+			 "unknown provider 'iex' (known: yahoo, binance, fmp, alphavantage, polygon, tiingo)");
 	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "bogus", "1", &err), MFS_ERR_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "[marketfs] bogus: unknown key"));
 	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "offline", NULL, &err), MFS_ERR_CONFIG);
@@ -725,6 +834,7 @@ START_TEST(test_free_twice)
 
 	mfs_config_defaults(&c);
 	ck_assert_int_eq(mfs_config_load(&c, write_conf(full_conf), &err), MFS_OK);
+	ck_assert_int_eq(mfs_config_set(&c, "provider.fmp", "api_key", "k1", &err), MFS_OK);
 	mfs_config_free(&c);
 	ck_assert_ptr_null(c.path);
 	ck_assert_ptr_null(c.cache_dir);
@@ -732,11 +842,329 @@ START_TEST(test_free_twice)
 	ck_assert_uint_eq(c.n_watch, 0);
 	ck_assert_ptr_null(c.provider[MFS_PROV_YAHOO].base_url);
 	ck_assert_ptr_null(c.provider[MFS_PROV_YAHOO].user_agent);
+	ck_assert_ptr_null(c.provider[MFS_PROV_YAHOO].cookie_url);
+	ck_assert_ptr_null(c.provider[MFS_PROV_FMP].api_key);
 	mfs_config_free(&c);
 	mfs_config_free(NULL);
 
 	mfs_config_defaults(&c);
 	mfs_config_free(&c);
+	mfs_config_free(&c);
+}
+END_TEST
+
+/* ---- every provider's section ----------------------------------------- */
+
+START_TEST(test_provider_section)
+{
+	const char *name = mfs_provider_name((enum mfs_provider_id)_i);
+	const struct mfs_provider_conf *pc;
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	char text[1024], want[128];
+
+	snprintf(text, sizeof(text),
+		 "[provider.%s]\n"
+		 "enabled = no\n"
+		 "base_url = http://127.0.0.1:9000/%s/\n"
+		 "rate_limit = 7/1h\n"
+		 "allow_insecure = yes\n"
+		 "user_agent = UA %s\n"
+		 "api_key = key-%s-1\n"
+		 "cookie_url = https://cookies.example.com/\n",
+		 name, name, name, name);
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf_mode(text, 0600), &err), MFS_OK);
+	pc = &c.provider[_i];
+	ck_assert(!pc->enabled);
+	snprintf(want, sizeof(want), "http://127.0.0.1:9000/%s", name);
+	ck_assert_str_eq(pc->base_url, want);
+	ck_assert_double_eq(pc->rate_tokens, 7);
+	ck_assert_double_eq(pc->rate_period_s, 3600);
+	ck_assert(pc->allow_insecure);
+	snprintf(want, sizeof(want), "UA %s", name);
+	ck_assert_str_eq(pc->user_agent, want);
+	snprintf(want, sizeof(want), "key-%s-1", name);
+	ck_assert_str_eq(pc->api_key, want);
+	ck_assert_str_eq(pc->cookie_url, "https://cookies.example.com");
+	/* The other providers keep their defaults. */
+	for (int i = 0; i < MFS_PROV__COUNT; i++)
+		if (i != _i)
+			check_provider_defaults(&c, i);
+	mfs_config_free(&c);
+}
+END_TEST
+
+/* ---- API keys ---------------------------------------------------------- */
+
+static const char keys_conf[] = "[provider.fmp]\n"
+				"api_key = Zq9fmpKEY\n"
+				"[provider.polygon]\n"
+				"api_key = Zq9polyKEY\n";
+
+START_TEST(test_api_keys_mode_0600)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf_mode(keys_conf, 0600), &err), MFS_OK);
+	ck_assert_str_eq(c.provider[MFS_PROV_FMP].api_key, "Zq9fmpKEY");
+	ck_assert_str_eq(c.provider[MFS_PROV_POLYGON].api_key, "Zq9polyKEY");
+	ck_assert_ptr_null(c.provider[MFS_PROV_YAHOO].api_key);
+	ck_assert_ptr_null(c.provider[MFS_PROV_TIINGO].api_key);
+
+	/* 0400 is fine too, and an empty api_key removes the key. */
+	ck_assert_int_eq(mfs_config_load(&c,
+					 write_conf_mode("[provider.fmp]\napi_key =\n", 0400),
+					 &err),
+			 MFS_OK);
+	ck_assert_ptr_null(c.provider[MFS_PROV_FMP].api_key);
+	ck_assert_str_eq(c.provider[MFS_PROV_POLYGON].api_key, "Zq9polyKEY");
+	mfs_config_free(&c);
+}
+END_TEST
+
+/* Modes with any group or other bit: refused with the chmod that fixes it. */
+static const mode_t open_modes[] = { 0640, 0644, 0604, 0660, 0620, 0602, 0666 };
+
+START_TEST(test_api_keys_open_mode_refused)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	char want[1024];
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf_mode(keys_conf, open_modes[_i]), &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_int_eq(err.code, MFS_ERR_CONFIG);
+	snprintf(want, sizeof(want),
+		 "%s holds an API key but is readable by group or others (mode %04o); run: chmod 600 %s",
+		 conf_path, (unsigned)open_modes[_i], conf_path);
+	ck_assert_str_eq(err.msg, want);
+	/* All or nothing, and the key is in no message. */
+	check_defaults_except_cache(&c);
+	ck_assert_ptr_null(c.provider[MFS_PROV_FMP].api_key);
+	ck_assert_ptr_null(strstr(err.msg + strlen(conf_path), "Zq9"));
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_open_mode_without_keys)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	/* A key from elsewhere (-o) does not make a 0644 file a secret. */
+	ck_assert_int_eq(mfs_config_set(&c, "provider.fmp", "api_key", "Zq9fromOption", &err),
+			 MFS_OK);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf_mode(full_conf, 0644), &err), MFS_OK);
+	ck_assert_int_eq(c.history_start, 1990);
+	ck_assert_str_eq(c.provider[MFS_PROV_FMP].api_key, "Zq9fromOption");
+	/* Nor does an empty api_key, which holds no key. */
+	ck_assert_int_eq(mfs_config_load(&c, write_conf_mode("[provider.tiingo]\napi_key =\n", 0666),
+					 &err),
+			 MFS_OK);
+	ck_assert_ptr_null(c.provider[MFS_PROV_TIINGO].api_key);
+	mfs_config_free(&c);
+}
+END_TEST
+
+/* mfs_config_set() (-o) never quotes a key either. */
+START_TEST(test_api_key_never_echoed)
+{
+	static const char *const bad[] = { "Zq9 with blank", "Zq9\ttab", "Zq9\r\nX: y",
+					   "Zq9\x7f", "Zq9\xc3\xa9" };
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	char longkey[300];
+
+	mfs_config_defaults(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(mfs_config_set(&c, "provider.fmp", "api_key", bad[i], &err),
+				 MFS_ERR_CONFIG);
+		ck_assert_str_eq(err.msg,
+				 "[provider.fmp] api_key: expected at most 256 printable characters "
+				 "without blanks (the value is not shown)");
+		ck_assert_ptr_null(c.provider[MFS_PROV_FMP].api_key);
+	}
+
+	/* 256 characters are accepted; 257 are refused without a piece of them. */
+	memset(longkey, 'Z', sizeof(longkey));
+	longkey[256] = '\0';
+	ck_assert_int_eq(mfs_config_set(&c, "provider.fmp", "api_key", longkey, &err), MFS_OK);
+	ck_assert_uint_eq(strlen(c.provider[MFS_PROV_FMP].api_key), 256);
+	longkey[256] = 'Z';
+	longkey[257] = '\0';
+	ck_assert_int_eq(mfs_config_set(&c, "provider.fmp", "api_key", longkey, &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_ptr_null(strstr(err.msg, "ZZ"));
+	ck_assert_uint_eq(strlen(c.provider[MFS_PROV_FMP].api_key), 256);
+
+	ck_assert_int_eq(mfs_config_set(&c, "provider.fmp", "api_key", "Zq9-ok_KEY.1", &err),
+			 MFS_OK);
+	ck_assert_str_eq(c.provider[MFS_PROV_FMP].api_key, "Zq9-ok_KEY.1");
+	/* A key is not a valid value elsewhere, and is still not quoted there. */
+	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "api_key", "Zq9", &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_ptr_null(strstr(err.msg, "Zq9"));
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_env_overrides_file)
+{
+	static const char text[] = "[provider.fmp]\n"
+				   "api_key = fmp-from-file\n"
+				   "[provider.polygon]\n"
+				   "api_key = polygon-from-file\n"
+				   "[provider.tiingo]\n"
+				   "api_key = tiingo-from-file\n";
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	setenv("MARKETFS_FMP_KEY", "fmp-from-env", 1);
+	setenv("MARKETFS_ALPHAVANTAGE_KEY", "av-from-env", 1);
+	setenv("MARKETFS_POLYGON_KEY", "", 1); /* empty: ignored */
+	unsetenv("MARKETFS_TIINGO_KEY");
+	setenv("MARKETFS_tiingo_KEY", "wrong-case", 1); /* not the name */
+	unsetenv("MARKETFS_YAHOO_KEY");
+	unsetenv("MARKETFS_BINANCE_KEY");
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf_mode(text, 0600), &err), MFS_OK);
+	/* Loading alone does not read the environment. */
+	ck_assert_str_eq(c.provider[MFS_PROV_FMP].api_key, "fmp-from-file");
+	mfs_config_apply_env(&c);
+	ck_assert_str_eq(c.provider[MFS_PROV_FMP].api_key, "fmp-from-env");
+	ck_assert_str_eq(c.provider[MFS_PROV_ALPHAVANTAGE].api_key, "av-from-env");
+	ck_assert_str_eq(c.provider[MFS_PROV_POLYGON].api_key, "polygon-from-file");
+	ck_assert_str_eq(c.provider[MFS_PROV_TIINGO].api_key, "tiingo-from-file");
+	ck_assert_ptr_null(c.provider[MFS_PROV_YAHOO].api_key);
+	ck_assert_ptr_null(c.provider[MFS_PROV_BINANCE].api_key);
+
+	/* Every provider has its variable; applying twice is harmless. */
+	setenv("MARKETFS_YAHOO_KEY", "y", 1);
+	setenv("MARKETFS_BINANCE_KEY", "b", 1);
+	setenv("MARKETFS_POLYGON_KEY", "p", 1);
+	setenv("MARKETFS_TIINGO_KEY", "t", 1);
+	mfs_config_apply_env(&c);
+	mfs_config_apply_env(&c);
+	ck_assert_str_eq(c.provider[MFS_PROV_YAHOO].api_key, "y");
+	ck_assert_str_eq(c.provider[MFS_PROV_BINANCE].api_key, "b");
+	ck_assert_str_eq(c.provider[MFS_PROV_POLYGON].api_key, "p");
+	ck_assert_str_eq(c.provider[MFS_PROV_TIINGO].api_key, "t");
+	ck_assert_str_eq(c.provider[MFS_PROV_FMP].api_key, "fmp-from-env");
+	mfs_config_free(&c);
+
+	/* Without a file: the environment alone. */
+	mfs_config_defaults(&c);
+	mfs_config_apply_env(&c);
+	ck_assert_str_eq(c.provider[MFS_PROV_ALPHAVANTAGE].api_key, "av-from-env");
+	mfs_config_free(&c);
+
+	unsetenv("MARKETFS_FMP_KEY");
+	unsetenv("MARKETFS_ALPHAVANTAGE_KEY");
+	unsetenv("MARKETFS_POLYGON_KEY");
+	unsetenv("MARKETFS_TIINGO_KEY");
+	unsetenv("MARKETFS_tiingo_KEY");
+	unsetenv("MARKETFS_YAHOO_KEY");
+	unsetenv("MARKETFS_BINANCE_KEY");
+}
+END_TEST
+
+/* ---- fundamentals ------------------------------------------------------ */
+
+static const struct {
+	const char *text;
+	int64_t seconds;
+} fundamentals_ttls[] = {
+	{ "60", 60 },	   { "1m", 60 },	   { "90m", 5400 },	  { "12h", 43200 },
+	{ "7d", 604800 }, { "365d", 31536000 }, { "8760h", 31536000 },
+};
+
+START_TEST(test_fundamentals_ttl)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "fundamentals_ttl", fundamentals_ttls[_i].text,
+					&err),
+			 MFS_OK);
+	ck_assert_int_eq(c.fundamentals_ttl_s, fundamentals_ttls[_i].seconds);
+	mfs_config_free(&c);
+}
+END_TEST
+
+#define END_OF_LIST (-1)
+
+static const struct {
+	const char *text;
+	int want[MFS_PROV__COUNT + 1]; /* ends with END_OF_LIST */
+} priorities[] = {
+	{ "fmp", { MFS_PROV_FMP, END_OF_LIST } },
+	{ "yahoo,fmp", { MFS_PROV_YAHOO, MFS_PROV_FMP, END_OF_LIST } },
+	{ "polygon ,  fmp", { MFS_PROV_POLYGON, MFS_PROV_FMP, END_OF_LIST } },
+	{ "alphavantage\ttiingo", { MFS_PROV_ALPHAVANTAGE, MFS_PROV_TIINGO, END_OF_LIST } },
+	{ "tiingo polygon, alphavantage,yahoo\tfmp binance",
+	  { MFS_PROV_TIINGO, MFS_PROV_POLYGON, MFS_PROV_ALPHAVANTAGE, MFS_PROV_YAHOO,
+	    MFS_PROV_FMP, MFS_PROV_BINANCE, END_OF_LIST } },
+};
+
+START_TEST(test_fundamentals_priority)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	unsigned n = 0;
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "fundamentals_priority", priorities[_i].text,
+					&err),
+			 MFS_OK);
+	while (priorities[_i].want[n] != END_OF_LIST)
+		n++;
+	ck_assert_uint_eq(c.n_fundamentals_priority, n);
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_int_eq(c.fundamentals_priority[i], priorities[_i].want[i]);
+	mfs_config_free(&c);
+}
+END_TEST
+
+START_TEST(test_fundamentals_priority_errors)
+{
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "fmp iex", "unknown provider 'iex' (known: yahoo, binance, fmp" },
+		{ "fmp,yahoo,fmp", "provider 'fmp' is listed twice" },
+		{ "", "no provider given" },
+		{ "   ", "no provider given" },
+		{ "fmp,,yahoo", "empty entry" },
+		{ ",", "empty entry" },
+		{ "fmp ,", "empty entry after the last comma" },
+		{ "averyveryveryveryveryveryverylongprovidername", "unknown provider 'averyvery" },
+	};
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "fundamentals_priority", "tiingo, yahoo", &err),
+			 MFS_OK);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(mfs_config_set(&c, NULL, "fundamentals_priority", bad[i].text,
+						&err),
+				 MFS_ERR_CONFIG);
+		ck_assert_msg(strncmp(err.msg, "[marketfs] fundamentals_priority = '", 36) == 0,
+			      "'%s'", err.msg);
+		ck_assert_msg(strstr(err.msg, bad[i].why), "'%s' not in '%s'", bad[i].why,
+			      err.msg);
+		/* The list is unchanged. */
+		ck_assert_uint_eq(c.n_fundamentals_priority, 2);
+		ck_assert_int_eq(c.fundamentals_priority[0], MFS_PROV_TIINGO);
+		ck_assert_int_eq(c.fundamentals_priority[1], MFS_PROV_YAHOO);
+	}
 	mfs_config_free(&c);
 }
 END_TEST
@@ -779,6 +1207,23 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_rate_limits, 0, N(rates));
 	tcase_add_test(tc, test_set);
 	tcase_add_test(tc, test_long_value_is_shortened);
+	tcase_add_loop_test(tc, test_fundamentals_ttl, 0, N(fundamentals_ttls));
+	tcase_add_loop_test(tc, test_fundamentals_priority, 0, N(priorities));
+	tcase_add_test(tc, test_fundamentals_priority_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("providers");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_provider_section, 0, MFS_PROV__COUNT);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("secrets");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_api_keys_mode_0600);
+	tcase_add_loop_test(tc, test_api_keys_open_mode_refused, 0, N(open_modes));
+	tcase_add_test(tc, test_open_mode_without_keys);
+	tcase_add_test(tc, test_api_key_never_echoed);
+	tcase_add_test(tc, test_env_overrides_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

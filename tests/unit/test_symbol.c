@@ -158,19 +158,47 @@ START_TEST(test_adj_close)
 }
 END_TEST
 
+static const struct {
+	enum mfs_provider_id id;
+	const char *name;
+} providers[] = {
+	{ MFS_PROV_YAHOO, "yahoo" },	     { MFS_PROV_BINANCE, "binance" },
+	{ MFS_PROV_FMP, "fmp" },	     { MFS_PROV_ALPHAVANTAGE, "alphavantage" },
+	{ MFS_PROV_POLYGON, "polygon" }, { MFS_PROV_TIINGO, "tiingo" },
+};
+
+START_TEST(test_provider_name_round_trip)
+{
+	ck_assert_str_eq(mfs_provider_name(providers[_i].id), providers[_i].name);
+	ck_assert_int_eq(mfs_provider_parse(providers[_i].name), providers[_i].id);
+}
+END_TEST
+
 START_TEST(test_provider_names)
 {
-	ck_assert_str_eq(mfs_provider_name(MFS_PROV_YAHOO), "yahoo");
-	ck_assert_str_eq(mfs_provider_name(MFS_PROV_BINANCE), "binance");
+	ck_assert_int_eq(MFS_PROV__COUNT, 6);
 	ck_assert_ptr_null(mfs_provider_name(MFS_PROV__COUNT));
-	ck_assert_int_eq(mfs_provider_parse("yahoo"), MFS_PROV_YAHOO);
-	ck_assert_int_eq(mfs_provider_parse("binance"), MFS_PROV_BINANCE);
-	ck_assert_int_eq(mfs_provider_parse("polygon"), -1);
+	ck_assert_ptr_null(mfs_provider_name((enum mfs_provider_id)-1));
+	/* Not providers of this version, and near misses of real names. */
+	ck_assert_int_eq(mfs_provider_parse("iex"), -1);
+	ck_assert_int_eq(mfs_provider_parse("alpaca"), -1);
 	ck_assert_int_eq(mfs_provider_parse("Yahoo"), -1);
+	ck_assert_int_eq(mfs_provider_parse("FMP"), -1);
+	ck_assert_int_eq(mfs_provider_parse("alpha vantage"), -1);
+	ck_assert_int_eq(mfs_provider_parse("alpha"), -1);
+	ck_assert_int_eq(mfs_provider_parse("polygon "), -1);
+	ck_assert_int_eq(mfs_provider_parse("tiingo,"), -1);
 	ck_assert_int_eq(mfs_provider_parse(""), -1);
 	ck_assert_int_eq(mfs_provider_parse(NULL), -1);
-	for (int i = 0; i < MFS_PROV__COUNT; i++)
-		ck_assert_int_eq(mfs_provider_parse(mfs_provider_name((enum mfs_provider_id)i)), i);
+	for (int i = 0; i < MFS_PROV__COUNT; i++) {
+		const char *name = mfs_provider_name((enum mfs_provider_id)i);
+
+		ck_assert_ptr_nonnull(name);
+		ck_assert_int_eq(mfs_provider_parse(name), i);
+		/* Every name is unique. */
+		for (int j = 0; j < i; j++)
+			ck_assert_str_ne(name, mfs_provider_name((enum mfs_provider_id)j));
+	}
 }
 END_TEST
 
@@ -191,6 +219,7 @@ static Suite *symbol_suite(void)
 	tcase_add_test(tc, test_classify_null);
 	tcase_add_test(tc, test_class_names);
 	tcase_add_test(tc, test_adj_close);
+	tcase_add_loop_test(tc, test_provider_name_round_trip, 0, N(providers));
 	tcase_add_test(tc, test_provider_names);
 	suite_add_tcase(s, tc);
 	return s;
