@@ -63,8 +63,10 @@ struct mfs_cache *mfs_cache_open(const struct mfs_config *cfg, struct mfs_error 
 		return NULL;
 	}
 	c->cfg = cfg;
+	c->started = mfs_wall_now();
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->memo_mu, NULL);
+	pthread_mutex_init(&c->errs_mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->changed, &ca);
@@ -126,6 +128,7 @@ void mfs_cache_close(struct mfs_cache *c)
 	pthread_cond_destroy(&c->work);
 	pthread_mutex_destroy(&c->mu);
 	pthread_mutex_destroy(&c->memo_mu);
+	pthread_mutex_destroy(&c->errs_mu);
 	free(c);
 }
 
@@ -325,6 +328,7 @@ enum mfs_err mfs_cache_install(struct mfs_cache *c, const char *symbol, enum mfs
 		mfs_index_put_file(c->idx, symbol, tf, year, &f);
 	}
 	mfs_index_put_quality(c->idx, symbol, tf, year, sc);
+	atomic_fetch_add(&c->installs, 1);
 	if (c->hooks.installed)
 		c->hooks.installed(c->hook_arg, symbol, tf, year, new_symbol);
 	return MFS_OK;

@@ -6,6 +6,11 @@
 #define MARKETFS_CACHE_IMPL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+
+#include <marketfs/limits.h>
+#include <marketfs/err.h>
+#include <marketfs/timeframe.h>
 
 #include <marketfs/cache.h>
 #include <marketfs/provider.h>
@@ -14,8 +19,78 @@
 #include "cache/sidecar.h"
 #include "cache/store.h"
 
-struct job;
 struct memo;
+
+/*
+ * A fetch job: every reader of a (symbol, timeframe) whose year it will
+ * install joins it (fill.c). Fundamentals refreshes are jobs too, with
+ * fundamentals set, tf MFS_TF_INVALID and years 0.
+ */
+struct job {
+	struct job *next;  /* c->jobs: jobs not yet done */
+	struct job *qnext; /* c->qhead: jobs not yet started */
+	char symbol[MFS_SYMBOL_MAX + 1];
+	enum mfs_tf tf;
+	int want_year;
+	int year_lo, year_hi; /* the years it may install */
+	int64_t start, end;   /* request window, UTC seconds */
+	bool incremental;     /* merge into the cached file of want_year */
+	int64_t deadline_ms;
+	/* results, written by the fetch thread, read after done */
+	bool done;
+	bool want_installed;
+	enum mfs_err result;
+	char msg[MFS_ERRMSG_MAX];
+	unsigned refs;
+	/* what status.json shows (provider under c->mu) */
+	bool fundamentals;      /* a fundamentals refresh, not bars */
+	int64_t created_ms;
+	atomic_uint requests;
+	char provider[32];      /* the provider asked now */
+};
+
+/* Run a fundamentals job (fundamentals.c), on a fetch thread. */
+void mfs_cache_run_fundamentals(struct mfs_cache *c, struct job *j, struct mfs_http *http);
+/* Set the provider a job is asking now (for status.json). */
+void mfs_cache_job_provider(struct mfs_cache *c, struct job *j, const char *name);
+/*
+ * Find or queue a job like `fresh` (consumed) and wait for it as
+ * mfs_cache_ensure does; result, msg, installed and job_year tell how it ended.
+ * Returns MFS_OK when the job finished (whatever its result),
+ * MFS_ERR_CANCELLED / MFS_ERR_TIMEOUT when the wait ended first.
+ */
+enum mfs_err mfs_cache_wait_job(struct mfs_cache *c, struct job *fresh, struct mfs_cancel *cancel,
+				int64_t deadline_ms, enum mfs_err *result, char *msg, size_t msglen,
+				bool *installed, int *job_year);
+
+
+#define MFS_RECENT_ERRORS 50
+
+struct mfs_recent_error {
+	int64_t at;
+	char symbol[MFS_SYMBOL_MAX + 1];
+	char tf[8];      /* "" for fundamentals */
+	int year;        /* 0 for fundamentals */
+	char provider[32];
+	char kind[24];   /* mfs_err_name */
+	char reason[256];
+};
+
+/* Remember a failure for status.json (thread-safe). */
+void mfs_cache_note_error(struct mfs_cache *c, const char *symbol, const char *tf, int year,
+			  const char *provider, enum mfs_err kind, const char *reason);
+
+/* A snapshot of the jobs for status.json, taken under c->mu. */
+struct mfs_job_view {
+	char symbol[MFS_SYMBOL_MAX + 1];
+	char what[24];   /* "1d 2010-2026", "fundamentals" */
+	char provider[32];
+	unsigned requests;
+	double age_s;
+	bool running;
+};
+/* Fills up to max views; returns how many jobs there are. */
+unsigned mfs_cache_jobs(struct mfs_cache *c, struct mfs_job_view *out, unsigned max);
 
 struct mfs_cache {
 	const struct mfs_config *cfg;
@@ -38,6 +113,13 @@ struct mfs_cache {
 
 	pthread_mutex_t memo_mu; /* guards memo */
 	struct memo **memo;      /* verified file states, by path */
+
+	/* what status.json and metrics show */
+	int64_t started;         /* wall clock */
+	atomic_ullong hits, misses, installs, fetch_errors;
+	pthread_mutex_t errs_mu; /* guards errs, n_errs, next_err */
+	struct mfs_recent_error errs[MFS_RECENT_ERRORS];
+	unsigned n_errs, next_err;
 };
 
 enum mfs_class mfs_cache_classify(struct mfs_cache *c, const char *symbol);

@@ -42,23 +42,6 @@
 /* how often a waiting reader looks for shutdown (ms) */
 #define WAIT_SLICE_MS 200
 
-struct job {
-	struct job *next;  /* c->jobs: jobs not yet done */
-	struct job *qnext; /* c->qhead: jobs not yet started */
-	char symbol[MFS_SYMBOL_MAX + 1];
-	enum mfs_tf tf;
-	int want_year;
-	int year_lo, year_hi; /* the years it may install */
-	int64_t start, end;   /* request window, UTC seconds */
-	bool incremental;     /* merge into the cached file of want_year */
-	int64_t deadline_ms;
-	/* results, written by the fetch thread, read after done */
-	bool done;
-	bool want_installed;
-	enum mfs_err result;
-	char msg[MFS_ERRMSG_MAX];
-	unsigned refs;
-};
 
 void mfs_cancel_init(struct mfs_cancel *cn, struct mfs_cache *c)
 {
@@ -265,7 +248,18 @@ out:
 	return rc;
 }
 
+static void run_bars_job(struct mfs_cache *c, struct job *j, struct mfs_http *http);
+
 static void run_job(struct mfs_cache *c, struct job *j, struct mfs_http *http)
+{
+	if (j->fundamentals) {
+		mfs_cache_run_fundamentals(c, j, http);
+		return;
+	}
+	run_bars_job(c, j, http);
+}
+
+static void run_bars_job(struct mfs_cache *c, struct job *j, struct mfs_http *http)
 {
 	enum mfs_class cls = mfs_cache_classify(c, j->symbol);
 	struct mfs_provider *chain[MAX_CHAIN];
@@ -287,6 +281,7 @@ static void run_job(struct mfs_cache *c, struct job *j, struct mfs_http *http)
 		char psym[128];
 		struct mfs_fetch_ctx ctx = {
 			.http = http, .prov = chain[i], .deadline_ms = j->deadline_ms, .now = now,
+			.live_requests = &j->requests,
 		};
 		struct mfs_fetch_req req = {
 			.symbol = j->symbol, .provider_symbol = psym, .cls = cls, .tf = j->tf,
@@ -301,6 +296,7 @@ static void run_job(struct mfs_cache *c, struct job *j, struct mfs_http *http)
 		mfs_fetch_result_free(&res);
 		mfs_fetch_result_init(&res, j->tf);
 		mfs_error_clear(&err);
+		mfs_cache_job_provider(c, j, ops->name);
 		rc = ops->fetch(&ctx, &req, &res, &err);
 		rep.requests += ctx.requests;
 		if (rep.n_tried < MFS_SIDECAR_MAX_TRIED) {
@@ -319,6 +315,8 @@ static void run_job(struct mfs_cache *c, struct job *j, struct mfs_http *http)
 		if (rc == MFS_ERR_NOT_FOUND)
 			not_found++;
 		mfs_warn("%s/%s/%d: %s", j->symbol, mfs_tf_name(j->tf), j->want_year, err.msg);
+		mfs_cache_note_error(c, j->symbol, mfs_tf_name(j->tf), j->want_year, ops->name, rc,
+				     err.msg);
 	}
 	rep.duration_ms = mfs_now_ms() - t0;
 	if (rc != MFS_OK) {
@@ -473,6 +471,61 @@ static void deadline_ts(int64_t deadline_ms, struct timespec *ts)
 	ts->tv_nsec = (deadline_ms % 1000) * 1000000;
 }
 
+enum mfs_err mfs_cache_wait_job(struct mfs_cache *c, struct job *fresh, struct mfs_cancel *cancel,
+				int64_t deadline_ms, enum mfs_err *result, char *msg, size_t msglen,
+				bool *installed, int *job_year)
+{
+	int year = fresh->fundamentals ? 0 : fresh->want_year;
+
+	pthread_mutex_lock(&c->mu);
+	struct job *j = find_job_locked(c, fresh->symbol, fresh->tf, year);
+	if (j) {
+		free(fresh);
+	} else {
+		j = fresh;
+		j->refs = 1; /* the queue's */
+		j->created_ms = mfs_now_ms();
+		j->next = c->jobs;
+		c->jobs = j;
+		if (c->qtail)
+			c->qtail->qnext = j;
+		else
+			c->qhead = j;
+		c->qtail = j;
+		pthread_cond_signal(&c->work);
+	}
+	j->refs++; /* this waiter's */
+	bool stopping = false;
+	while (!j->done && !(cancel && atomic_load(&cancel->fired))) {
+		int64_t now = mfs_now_ms(), until = now + WAIT_SLICE_MS;
+		struct timespec ts;
+
+		if (now >= deadline_ms)
+			break;
+		if (atomic_load(&c->stop) || (c->hooks.exiting && c->hooks.exiting(c->hook_arg))) {
+			stopping = true;
+			break;
+		}
+		deadline_ts(until < deadline_ms ? until : deadline_ms, &ts);
+		pthread_cond_timedwait(&c->changed, &c->mu, &ts);
+	}
+	bool done = j->done;
+	*result = j->result;
+	*installed = j->want_installed;
+	*job_year = j->want_year;
+	snprintf(msg, msglen, "%s", j->msg);
+	job_unref_locked(c, j);
+	pthread_mutex_unlock(&c->mu);
+
+	if (done)
+		return MFS_OK;
+	if (stopping) {
+		atomic_store(&c->stop, true); /* abort what is in flight */
+		return MFS_ERR_CANCELLED;
+	}
+	return cancel && atomic_load(&cancel->fired) ? MFS_ERR_CANCELLED : MFS_ERR_TIMEOUT;
+}
+
 enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 			      struct mfs_cancel *cancel, struct mfs_error *err)
 {
@@ -495,15 +548,22 @@ enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 		if (rc != MFS_OK)
 			return mfs_error_set(err, rc, "%s/%s/%d: cannot read the cache", k->symbol,
 					     mfs_tf_name(k->tf), k->year);
-		if (st.present && (!st.stale || waited_once))
+		if (st.present && (!st.stale || waited_once)) {
+			if (!waited_once)
+				atomic_fetch_add(&c->hits, 1);
 			return MFS_OK;
+		}
 		if (c->cfg->offline) {
-			if (st.present)
+			if (st.present) {
+				atomic_fetch_add(&c->hits, 1);
 				return MFS_OK;
+			}
 			return mfs_error_set(err, MFS_ERR_OFFLINE,
 					     "%s/%s/%d is not cached and marketfs is offline",
 					     k->symbol, mfs_tf_name(k->tf), k->year);
 		}
+		if (!waited_once)
+			atomic_fetch_add(&c->misses, 1);
 		if (st.present)
 			last_t = mfs_cache_last_bar(c, k->symbol, k->tf, k->year);
 
@@ -520,56 +580,18 @@ enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 			return rc;
 		}
 
-		pthread_mutex_lock(&c->mu);
-		struct job *j = find_job_locked(c, k->symbol, k->tf, k->year);
-		if (j) {
-			free(fresh);
-		} else {
-			j = fresh;
-			j->refs = 2; /* this waiter and the queue */
-			j->next = c->jobs;
-			c->jobs = j;
-			if (c->qtail)
-				c->qtail->qnext = j;
-			else
-				c->qhead = j;
-			c->qtail = j;
-			pthread_cond_signal(&c->work);
-			j->refs--; /* re-taken below, like a joiner */
-		}
-		j->refs++;
-		bool stopping = false;
-		while (!j->done && !(cancel && atomic_load(&cancel->fired))) {
-			int64_t now = mfs_now_ms(), until = now + WAIT_SLICE_MS;
-			struct timespec ts;
-
-			if (now >= deadline_ms)
-				break;
-			if (atomic_load(&c->stop) ||
-			    (c->hooks.exiting && c->hooks.exiting(c->hook_arg))) {
-				stopping = true;
-				break;
-			}
-			deadline_ts(until < deadline_ms ? until : deadline_ms, &ts);
-			pthread_cond_timedwait(&c->changed, &c->mu, &ts);
-		}
-		bool done = j->done;
-		enum mfs_err jr = j->result;
-		bool installed = j->want_installed;
-		int jwant = j->want_year;
+		enum mfs_err jr;
+		bool installed;
+		int jwant;
 		char msg[MFS_ERRMSG_MAX];
-		snprintf(msg, sizeof(msg), "%s", j->msg);
-		job_unref_locked(c, j);
-		pthread_mutex_unlock(&c->mu);
-
-		if (!done && stopping) {
-			atomic_store(&c->stop, true); /* abort what is in flight */
+		rc = mfs_cache_wait_job(c, fresh, cancel, deadline_ms, &jr, msg, sizeof(msg),
+					&installed, &jwant);
+		if (rc == MFS_ERR_CANCELLED && atomic_load(&c->stop))
 			return mfs_error_set(err, MFS_ERR_CANCELLED,
 					     "%s/%s/%d: marketfs is shutting down", k->symbol,
 					     mfs_tf_name(k->tf), k->year);
-		}
-		if (!done) {
-			bool cancelled = cancel && atomic_load(&cancel->fired);
+		if (rc != MFS_OK) {
+			bool cancelled = rc == MFS_ERR_CANCELLED;
 			if (st.present && !cancelled) {
 				mfs_warn("%s/%s/%d: refresh did not finish in %d s; serving the "
 					 "stale copy",
@@ -607,4 +629,63 @@ enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 					     k->symbol, mfs_tf_name(k->tf), k->year);
 		waited_once = true;
 	}
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+void mfs_cache_job_provider(struct mfs_cache *c, struct job *j, const char *name)
+{
+	pthread_mutex_lock(&c->mu);
+	snprintf(j->provider, sizeof(j->provider), "%s", name);
+	pthread_mutex_unlock(&c->mu);
+}
+
+unsigned mfs_cache_jobs(struct mfs_cache *c, struct mfs_job_view *out, unsigned max)
+{
+	unsigned n = 0;
+	int64_t now = mfs_now_ms();
+
+	pthread_mutex_lock(&c->mu);
+	for (struct job *j = c->jobs; j; j = j->next, n++) {
+		if (n >= max)
+			continue;
+		struct mfs_job_view *v = &out[n];
+		bool queued = false;
+		for (struct job *q = c->qhead; q; q = q->qnext)
+			if (q == j)
+				queued = true;
+		snprintf(v->symbol, sizeof(v->symbol), "%s", j->symbol);
+		if (j->fundamentals)
+			snprintf(v->what, sizeof(v->what), "fundamentals");
+		else if (j->year_lo == j->year_hi)
+			snprintf(v->what, sizeof(v->what), "%s %d", mfs_tf_name(j->tf), j->year_lo);
+		else
+			snprintf(v->what, sizeof(v->what), "%s %d-%d", mfs_tf_name(j->tf),
+				 j->year_lo, j->year_hi);
+		snprintf(v->provider, sizeof(v->provider), "%s", j->provider);
+		v->requests = atomic_load(&j->requests);
+		v->age_s = (double)(now - j->created_ms) / 1000.0;
+		v->running = !queued;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}
+
+void mfs_cache_note_error(struct mfs_cache *c, const char *symbol, const char *tf, int year,
+			  const char *provider, enum mfs_err kind, const char *reason)
+{
+	atomic_fetch_add(&c->fetch_errors, 1);
+	pthread_mutex_lock(&c->errs_mu);
+	struct mfs_recent_error *e = &c->errs[c->next_err];
+	e->at = mfs_wall_now();
+	snprintf(e->symbol, sizeof(e->symbol), "%s", symbol);
+	snprintf(e->tf, sizeof(e->tf), "%s", tf ? tf : "");
+	e->year = year;
+	snprintf(e->provider, sizeof(e->provider), "%s", provider ? provider : "");
+	snprintf(e->kind, sizeof(e->kind), "%s", mfs_err_name(kind));
+	snprintf(e->reason, sizeof(e->reason), "%s", reason ? reason : "");
+	c->next_err = (c->next_err + 1) % MFS_RECENT_ERRORS;
+	if (c->n_errs < MFS_RECENT_ERRORS)
+		c->n_errs++;
+	pthread_mutex_unlock(&c->errs_mu);
 }

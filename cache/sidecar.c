@@ -11,9 +11,17 @@
 
 #include "cache/sidecar.h"
 
+/*
+ * 16 significant digits: every value a provider sends in decimal (15-16
+ * digits at most) comes out as sent, without the binary noise of 17
+ * (0.0041, not 0.0041000000000000003).
+ */
+#define JSON_DIGITS 16
+
 enum mfs_err mfs_json_render(json_t *o, char **out, size_t *len, struct mfs_error *err)
 {
-	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+					   JSON_REAL_PRECISION(JSON_DIGITS));
 
 	if (!text)
 		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");

@@ -23,12 +23,26 @@ enum mfs_node_kind {
 	MFS_NODE_DATA,    /* /AAPL/1d/2024.csv.gz */
 	MFS_NODE_SIDECAR, /* /AAPL/1d/2024.metadata.json */
 	MFS_NODE_META,    /* /_metadata */
-	MFS_NODE_VFILE    /* /_metadata/quality_scores.json (year = its id) */
+	MFS_NODE_VFILE,   /* a generated file (year = its id; symbol if per symbol) */
+	MFS_NODE_FUND,    /* /AAPL/fundamentals */
+	MFS_NODE_SNAPSHOT /* /AAPL/fundamentals/fmp_20250106_143022.json (name) */
 };
 
-/* The generated files of /_metadata (virtual.c). */
-enum mfs_vfile { MFS_VFILE_QUALITY_SCORES = 0, MFS_VFILE__COUNT };
+/* Generated files (virtual.c) and the directory each lives in. */
+enum mfs_vfile {
+	MFS_VFILE_QUALITY_SCORES = 0,
+	MFS_VFILE_SYMBOLS,
+	MFS_VFILE_PROVIDERS,
+	MFS_VFILE_STATUS,
+	MFS_VFILE_METRICS,
+	MFS_VFILE_INFO,
+	MFS_VFILE_COMBINED,
+	MFS_VFILE__COUNT
+};
+enum mfs_vscope { MFS_VSCOPE_META, MFS_VSCOPE_SYMBOL, MFS_VSCOPE_FUND };
 #define MFS_META_DIR "_metadata"
+#define MFS_FUND_DIR "fundamentals"
+#define MFS_SNAPSHOT_NAME_MAX 64
 
 
 struct mfs_node {
@@ -37,6 +51,7 @@ struct mfs_node {
 	char symbol[MFS_SYMBOL_MAX + 1];
 	enum mfs_tf tf;
 	int year;
+	char name[MFS_SNAPSHOT_NAME_MAX]; /* snapshots only, else "" */
 
 	/* guarded by the table lock */
 	uint64_t nlookup;
@@ -50,6 +65,13 @@ struct mfs_node {
 	bool versioned;
 	ino_t v_backing;      /* inode number of the cache file */
 	struct stat v_st;     /* its attributes */
+	/*
+	 * Generated files: while handles are open, getattr reports the size
+	 * of the latest open's snapshot (the kernel sends no handle with the
+	 * GETATTR of an fstat()), so fstat agrees with read.
+	 */
+	unsigned v_open;
+	size_t v_len;
 	struct mfs_node *by_ino_next, *by_key_next;
 };
 
@@ -64,7 +86,7 @@ void mfs_inodes_free(struct mfs_inodes *t);
  * standing for another version is retired from lookups and a new one made.
  */
 struct mfs_node *mfs_inodes_ref(struct mfs_inodes *t, enum mfs_node_kind kind,
-				const char *symbol, enum mfs_tf tf, int year,
+				const char *symbol, enum mfs_tf tf, int year, const char *name,
 				const struct stat *cur);
 /* The node for ino, or NULL; the pointer stays valid until forgotten. */
 struct mfs_node *mfs_inodes_get(struct mfs_inodes *t, fuse_ino_t ino);
@@ -89,10 +111,11 @@ extern const struct fuse_lowlevel_ops mfs_ll_ops;
 /* The cache's hooks: drop the kernel's cached view of what changed. */
 extern const struct mfs_cache_hooks mfs_fs_hooks;
 
-int mfs_vfile_lookup(const char *name); /* -1 if not a generated file */
+int mfs_vfile_lookup(enum mfs_vscope scope, const char *name); /* -1 if none */
 const char *mfs_vfile_name(int id);
-enum mfs_err mfs_vfile_generate(struct mfs_fs *fs, int id, char **out, size_t *len,
-				struct mfs_error *err);
+enum mfs_vscope mfs_vfile_scope(int id);
+enum mfs_err mfs_vfile_generate(struct mfs_fs *fs, int id, const char *symbol, char **out,
+				size_t *len, struct mfs_error *err);
 
 /* enum mfs_err -> errno, in one place. */
 int mfs_errno(enum mfs_err code);

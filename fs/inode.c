@@ -24,11 +24,14 @@ struct mfs_inodes {
 	struct mfs_node *by_key[BUCKETS];
 };
 
-static unsigned key_hash(enum mfs_node_kind kind, const char *symbol, enum mfs_tf tf, int year)
+static unsigned key_hash(enum mfs_node_kind kind, const char *symbol, enum mfs_tf tf, int year,
+			 const char *name)
 {
 	unsigned h = 2166136261u ^ (unsigned)kind;
 
 	for (const char *s = symbol; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	for (const char *s = name; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
 	h = (h ^ (unsigned)(tf + 1)) * 16777619u;
 	h = (h ^ (unsigned)year) * 16777619u;
@@ -36,9 +39,10 @@ static unsigned key_hash(enum mfs_node_kind kind, const char *symbol, enum mfs_t
 }
 
 static bool same_key(const struct mfs_node *n, enum mfs_node_kind kind, const char *symbol,
-		     enum mfs_tf tf, int year)
+		     enum mfs_tf tf, int year, const char *name)
 {
-	return n->kind == kind && n->tf == tf && n->year == year && strcmp(n->symbol, symbol) == 0;
+	return n->kind == kind && n->tf == tf && n->year == year &&
+	       strcmp(n->symbol, symbol) == 0 && strcmp(n->name, name) == 0;
 }
 
 struct mfs_inodes *mfs_inodes_new(void)
@@ -83,13 +87,13 @@ pthread_mutex_t *mfs_inodes_lock(struct mfs_inodes *t)
 }
 
 static struct mfs_node *find_locked(struct mfs_inodes *t, enum mfs_node_kind kind,
-				    const char *symbol, enum mfs_tf tf, int year)
+				    const char *symbol, enum mfs_tf tf, int year, const char *name)
 {
 	if (kind == MFS_NODE_ROOT)
 		return t->root;
-	for (struct mfs_node *n = t->by_key[key_hash(kind, symbol, tf, year)]; n;
+	for (struct mfs_node *n = t->by_key[key_hash(kind, symbol, tf, year, name)]; n;
 	     n = n->by_key_next)
-		if (same_key(n, kind, symbol, tf, year))
+		if (same_key(n, kind, symbol, tf, year, name))
 			return n;
 	return NULL;
 }
@@ -98,7 +102,7 @@ fuse_ino_t mfs_inodes_find(struct mfs_inodes *t, enum mfs_node_kind kind, const 
 			   enum mfs_tf tf, int year)
 {
 	pthread_mutex_lock(&t->mu);
-	struct mfs_node *n = find_locked(t, kind, symbol, tf, year);
+	struct mfs_node *n = find_locked(t, kind, symbol, tf, year, "");
 	fuse_ino_t ino = n ? n->ino : 0;
 	pthread_mutex_unlock(&t->mu);
 	return ino;
@@ -107,7 +111,7 @@ fuse_ino_t mfs_inodes_find(struct mfs_inodes *t, enum mfs_node_kind kind, const 
 /* Take n out of the by-key table: lookups will not find it again. */
 static void retire_locked(struct mfs_inodes *t, struct mfs_node *n)
 {
-	unsigned hk = key_hash(n->kind, n->symbol, n->tf, n->year);
+	unsigned hk = key_hash(n->kind, n->symbol, n->tf, n->year, n->name);
 
 	for (struct mfs_node **kp = &t->by_key[hk]; *kp; kp = &(*kp)->by_key_next)
 		if (*kp == n) {
@@ -118,13 +122,15 @@ static void retire_locked(struct mfs_inodes *t, struct mfs_node *n)
 }
 
 struct mfs_node *mfs_inodes_ref(struct mfs_inodes *t, enum mfs_node_kind kind,
-				const char *symbol, enum mfs_tf tf, int year,
+				const char *symbol, enum mfs_tf tf, int year, const char *name,
 				const struct stat *cur)
 {
 	struct mfs_node *n;
 
+	if (!name)
+		name = "";
 	pthread_mutex_lock(&t->mu);
-	n = find_locked(t, kind, symbol, tf, year);
+	n = find_locked(t, kind, symbol, tf, year, name);
 	if (n && n->versioned && (!cur || cur->st_ino != n->v_backing)) {
 		retire_locked(t, n); /* stays alive for its open files */
 		n = NULL;
@@ -136,9 +142,11 @@ struct mfs_node *mfs_inodes_ref(struct mfs_inodes *t, enum mfs_node_kind kind,
 		n->ino = t->next_ino++;
 		n->kind = kind;
 		snprintf(n->symbol, sizeof(n->symbol), "%s", symbol);
+		snprintf(n->name, sizeof(n->name), "%s", name);
 		n->tf = tf;
 		n->year = year;
-		unsigned hk = key_hash(kind, symbol, tf, year), hi = (unsigned)(n->ino % BUCKETS);
+		unsigned hk = key_hash(kind, symbol, tf, year, name),
+			 hi = (unsigned)(n->ino % BUCKETS);
 		n->by_key_next = t->by_key[hk];
 		t->by_key[hk] = n;
 		n->by_ino_next = t->by_ino[hi];

@@ -238,6 +238,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "marketfs: %s\n", err.msg);
 		goto out_args;
 	}
+	mfs_config_apply_env(&cfg);
 	if ((cli.cache && mfs_config_set(&cfg, "marketfs", "cache_dir", cli.cache, &err)) ||
 	    (cli.offline && mfs_config_set(&cfg, "marketfs", "offline", "true", &err))) {
 		fprintf(stderr, "marketfs: %s\n", err.msg);

@@ -50,6 +50,7 @@
  */
 struct handle {
 	atomic_uint refs;
+	fuse_ino_t vfile_ino; /* a generated file's inode (its v_open counts us) */
 	int fd;      /* the cache file, this version for as long as it is open */
 	char *buf;   /* or a generated file's snapshot (fd = -1) */
 	size_t len;
@@ -200,7 +201,7 @@ static int vfile_attr(struct mfs_fs *fs, const struct mfs_node *n, size_t snapsh
 	size_t len = snapshot_len;
 
 	if (!have_snapshot) {
-		enum mfs_err rc = mfs_vfile_generate(fs, n->year, &buf, &len, &err);
+		enum mfs_err rc = mfs_vfile_generate(fs, n->year, n->symbol, &buf, &len, &err);
 		free(buf);
 		if (rc != MFS_OK)
 			return mfs_errno(rc);
@@ -221,6 +222,20 @@ static int node_attr(struct mfs_fs *fs, const struct mfs_node *n, struct stat *s
 		return file_attr(fs, n, st, timeout);
 	if (n->kind == MFS_NODE_VFILE)
 		return vfile_attr(fs, n, 0, false, st, timeout);
+	if (n->kind == MFS_NODE_SNAPSHOT) {
+		struct stat sb;
+		int fd = mfs_cache_fundamentals_open(fs->cache, n->symbol, n->name, &sb);
+		if (fd < 0)
+			return -fd;
+		close(fd);
+		file_stat_init(fs, n, st);
+		st->st_size = sb.st_size;
+		st->st_blocks = (sb.st_size + 511) / 512;
+		st->st_mtim = st->st_ctim = sb.st_mtim;
+		st->st_atim = sb.st_atim;
+		*timeout = MFS_FINAL_ATTR_TIMEOUT_S; /* a snapshot never changes */
+		return 0;
+	}
 	dir_attr(fs, n, st);
 	*timeout = MFS_DIR_ATTR_TIMEOUT_S;
 	return 0;
@@ -257,9 +272,19 @@ static int resolve(struct mfs_fs *fs, const struct mfs_node *parent, const char 
 		return 0;
 	case MFS_NODE_SYMBOL:
 		*tf = mfs_tf_parse(name);
-		if (*tf == MFS_TF_INVALID)
+		if (*tf != MFS_TF_INVALID) {
+			*kind = MFS_NODE_TF;
+			return 0;
+		}
+		if (strcmp(name, MFS_FUND_DIR) == 0 &&
+		    mfs_symbol_classify(parent->symbol) == MFS_CLASS_STOCK) {
+			*kind = MFS_NODE_FUND;
+			return 0;
+		}
+		*year = mfs_vfile_lookup(MFS_VSCOPE_SYMBOL, name);
+		if (*year < 0)
 			return -1;
-		*kind = MFS_NODE_TF;
+		*kind = MFS_NODE_VFILE;
 		return 0;
 	case MFS_NODE_TF: {
 		char why[256];
@@ -273,8 +298,24 @@ static int resolve(struct mfs_fs *fs, const struct mfs_node *parent, const char 
 		}
 		return 0;
 	}
+	case MFS_NODE_FUND: {
+		int prov;
+		int64_t t;
+		*year = mfs_vfile_lookup(MFS_VSCOPE_FUND, name);
+		if (*year >= 0) {
+			*kind = MFS_NODE_VFILE;
+			return 0;
+		}
+		*year = 0;
+		if (!mfs_fund_parse_name(name, &prov, &t) || strlen(name) >= MFS_SNAPSHOT_NAME_MAX)
+			return -1;
+		if (!mfs_cache_fundamentals_exists(fs->cache, parent->symbol, name))
+			return ENOENT; /* an older snapshot, or not fetched yet */
+		*kind = MFS_NODE_SNAPSHOT;
+		return 0;
+	}
 	case MFS_NODE_META:
-		*year = mfs_vfile_lookup(name);
+		*year = mfs_vfile_lookup(MFS_VSCOPE_META, name);
 		if (*year < 0)
 			return -1;
 		*kind = MFS_NODE_VFILE;
@@ -317,7 +358,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent_ino, const char *name)
 				     kind == MFS_NODE_DATA ? MFS_KIND_DATA : MFS_KIND_SIDECAR };
 		mfs_cache_stat(fs->cache, &k, &fst);
 	}
-	n = mfs_inodes_ref(fs->inodes, kind, symbol, tf, year, fst.present ? &fst.st : NULL);
+	n = mfs_inodes_ref(fs->inodes, kind, symbol, tf, year,
+			   kind == MFS_NODE_SNAPSHOT ? name : NULL, fst.present ? &fst.st : NULL);
 	if (!n) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -362,10 +404,16 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
+	pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
+	bool open_snapshot = n->kind == MFS_NODE_VFILE && n->v_open > 0;
+	size_t open_len = n->v_len;
+	pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
 	if (n->kind == MFS_NODE_VFILE && fi && fi->fh) {
 		/* fstat() of an open generated file: the size of its snapshot */
 		const struct handle *h = (const struct handle *)(uintptr_t)fi->fh;
 		rc = vfile_attr(fs, n, h->len, true, &st, &timeout);
+	} else if (open_snapshot) {
+		rc = vfile_attr(fs, n, open_len, true, &st, &timeout);
 	} else {
 		rc = node_attr(fs, n, &st, &timeout);
 	}
@@ -408,6 +456,14 @@ static void add_symbol(void *arg, const char *symbol)
 		l->failed = 1;
 }
 
+static void add_file(void *arg, const char *name)
+{
+	struct sym_list *l = arg;
+
+	if (dirbuf_add(l->req, l->b, name, UNKNOWN_INO, FILE_MODE) < 0)
+		l->failed = 1;
+}
+
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct mfs_fs *fs = fs_of(req);
@@ -426,7 +482,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if (n->kind == MFS_NODE_DATA || n->kind == MFS_NODE_SIDECAR || n->kind == MFS_NODE_VFILE) {
+	if (n->kind == MFS_NODE_DATA || n->kind == MFS_NODE_SIDECAR || n->kind == MFS_NODE_VFILE ||
+	    n->kind == MFS_NODE_SNAPSHOT) {
 		free(b);
 		fuse_reply_err(req, ENOTDIR);
 		return;
@@ -440,11 +497,24 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fail |= l.failed;
 	} else if (n->kind == MFS_NODE_META) {
 		for (int i = 0; i < MFS_VFILE__COUNT; i++)
-			fail |= dirbuf_add(req, b, mfs_vfile_name(i), UNKNOWN_INO, FILE_MODE);
+			if (mfs_vfile_scope(i) == MFS_VSCOPE_META)
+				fail |= dirbuf_add(req, b, mfs_vfile_name(i), UNKNOWN_INO, FILE_MODE);
 	} else if (n->kind == MFS_NODE_SYMBOL) {
 		for (int tf = 0; tf < MFS_TF__COUNT; tf++)
 			fail |= dirbuf_add(req, b, mfs_tf_name((enum mfs_tf)tf), UNKNOWN_INO,
 					   DIR_MODE);
+		if (mfs_symbol_classify(n->symbol) == MFS_CLASS_STOCK)
+			fail |= dirbuf_add(req, b, MFS_FUND_DIR, UNKNOWN_INO, DIR_MODE);
+		for (int i = 0; i < MFS_VFILE__COUNT; i++)
+			if (mfs_vfile_scope(i) == MFS_VSCOPE_SYMBOL)
+				fail |= dirbuf_add(req, b, mfs_vfile_name(i), UNKNOWN_INO, FILE_MODE);
+	} else if (n->kind == MFS_NODE_FUND) {
+		struct sym_list l = { req, b, 0 };
+		mfs_cache_fundamentals_list(fs->cache, n->symbol, add_file, &l);
+		fail |= l.failed;
+		for (int i = 0; i < MFS_VFILE__COUNT; i++)
+			if (mfs_vfile_scope(i) == MFS_VSCOPE_FUND)
+				fail |= dirbuf_add(req, b, mfs_vfile_name(i), UNKNOWN_INO, FILE_MODE);
 	} else {
 		int years[MFS_LAST_YEAR - MFS_FIRST_YEAR + 1];
 		unsigned cnt = mfs_cache_years(fs->cache, n->symbol, n->tf, years,
@@ -500,8 +570,46 @@ static void on_interrupt(fuse_req_t req, void *data)
 	mfs_cancel_fire(data);
 }
 
+/* A generated file's handle goes: stop counting it on its node. */
+static void vfile_closed(struct mfs_fs *fs, struct handle *h)
+{
+	struct mfs_node *n;
+
+	if (!h->vfile_ino)
+		return;
+	n = mfs_inodes_get(fs->inodes, h->vfile_ino);
+	pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
+	if (n && n->v_open)
+		n->v_open--;
+	pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
+	h->vfile_ino = 0;
+}
+
+/* A fundamentals snapshot: an immutable file of the cache. */
+static void open_snapshot(fuse_req_t req, struct mfs_fs *fs, const struct mfs_node *n,
+			  struct fuse_file_info *fi)
+{
+	struct handle *h = handle_new();
+
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	h->fd = mfs_cache_fundamentals_open(fs->cache, n->symbol, n->name, NULL);
+	if (h->fd < 0) {
+		int e = -h->fd;
+		handle_put(h);
+		fuse_reply_err(req, e == ENOENT ? ESTALE : e); /* replaced by a newer one */
+		return;
+	}
+	fi->keep_cache = 1;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	if (fuse_reply_open(req, fi) != 0)
+		handle_put(h);
+}
+
 /* One snapshot per open, read with direct_io (see virtual.c). */
-static void open_vfile(fuse_req_t req, struct mfs_fs *fs, const struct mfs_node *n,
+static void open_vfile(fuse_req_t req, struct mfs_fs *fs, struct mfs_node *n,
 		       struct fuse_file_info *fi)
 {
 	struct mfs_error err = { 0 };
@@ -512,7 +620,23 @@ static void open_vfile(fuse_req_t req, struct mfs_fs *fs, const struct mfs_node 
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	rc = mfs_vfile_generate(fs, n->year, &h->buf, &h->len, &err);
+	if (n->year == MFS_VFILE_COMBINED) {
+		/* stale or missing fundamentals are fetched first (SPEC section 2) */
+		struct mfs_cancel cancel;
+		mfs_cancel_init(&cancel, fs->cache);
+		fuse_req_interrupt_func(req, on_interrupt, &cancel);
+		rc = mfs_cache_fundamentals_ensure(fs->cache, n->symbol, &cancel, &err);
+		fuse_req_interrupt_func(req, NULL, NULL);
+		if (rc != MFS_OK) {
+			mfs_log(rc == MFS_ERR_NOT_FOUND || rc == MFS_ERR_CANCELLED ? MFS_LOG_NOTICE
+										    : MFS_LOG_WARN,
+				"open %s/%s/combined.json: %s", n->symbol, MFS_FUND_DIR, err.msg);
+			handle_put(h);
+			fuse_reply_err(req, mfs_errno(rc));
+			return;
+		}
+	}
+	rc = mfs_vfile_generate(fs, n->year, n->symbol, &h->buf, &h->len, &err);
 	if (rc != MFS_OK) {
 		mfs_warn("open %s/%s: %s", MFS_META_DIR, mfs_vfile_name(n->year), err.msg);
 		handle_put(h);
@@ -521,8 +645,15 @@ static void open_vfile(fuse_req_t req, struct mfs_fs *fs, const struct mfs_node 
 	}
 	fi->direct_io = 1;
 	fi->fh = (uint64_t)(uintptr_t)h;
-	if (fuse_reply_open(req, fi) != 0)
+	pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
+	h->vfile_ino = n->ino;
+	n->v_open++;
+	n->v_len = h->len;
+	pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
+	if (fuse_reply_open(req, fi) != 0) {
+		vfile_closed(fs, h);
 		handle_put(h);
+	}
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -539,7 +670,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if (n->kind != MFS_NODE_DATA && n->kind != MFS_NODE_SIDECAR && n->kind != MFS_NODE_VFILE) {
+	if (n->kind != MFS_NODE_DATA && n->kind != MFS_NODE_SIDECAR && n->kind != MFS_NODE_VFILE &&
+	    n->kind != MFS_NODE_SNAPSHOT) {
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
@@ -549,6 +681,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (n->kind == MFS_NODE_VFILE) {
 		open_vfile(req, fs, n, fi);
+		return;
+	}
+	if (n->kind == MFS_NODE_SNAPSHOT) {
+		open_snapshot(req, fs, n, fi);
 		return;
 	}
 
@@ -637,6 +773,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
 	(void)ino;
+	vfile_closed(fs_of(req), h);
 	handle_put(h);
 	fuse_reply_err(req, 0);
 }
@@ -825,8 +962,22 @@ static bool fs_exiting(void *arg)
 	return fs->se && fuse_session_exited(fs->se);
 }
 
+/* A replaced fundamentals snapshot: forget its name. */
+static void fs_snapshot_removed(void *arg, const char *symbol, const char *name)
+{
+	struct mfs_fs *fs = arg;
+	fuse_ino_t dir;
+
+	if (!fs->se)
+		return;
+	dir = mfs_inodes_find(fs->inodes, MFS_NODE_FUND, symbol, MFS_TF_INVALID, 0);
+	if (dir)
+		fuse_lowlevel_notify_inval_entry(fs->se, dir, name, strlen(name));
+}
+
 const struct mfs_cache_hooks mfs_fs_hooks = {
 	.installed = fs_installed,
 	.unknown_symbol = fs_unknown_symbol,
+	.snapshot_removed = fs_snapshot_removed,
 	.exiting = fs_exiting,
 };

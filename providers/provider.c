@@ -123,8 +123,12 @@ void mfs_provider_note(struct mfs_provider *p, enum mfs_err result, const char *
 	pthread_mutex_lock(&p->mu);
 	if (result == MFS_OK) {
 		p->successes++;
+		p->last_ok = mfs_wall_now();
+		p->last_failed = false;
 	} else {
 		p->errors++;
+		p->last_error_at = mfs_wall_now();
+		p->last_failed = true;
 		snprintf(p->last_error, sizeof(p->last_error), "%s", msg ? msg : "");
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -163,7 +167,17 @@ enum mfs_err mfs_provider_get(struct mfs_fetch_ctx *ctx, const char *path_and_qu
 			return rc;
 		mfs_http_response_free(resp);
 		ctx->requests++;
+		if (ctx->live_requests)
+			atomic_fetch_add(ctx->live_requests, 1);
+		int64_t t0 = mfs_now_ms();
 		rc = mfs_http_get(ctx->http, &req, resp, err);
+		pthread_mutex_lock(&p->mu);
+		p->requests++;
+		if (rc == MFS_OK) {
+			p->latency_sum_ms += (double)(mfs_now_ms() - t0);
+			p->latency_n++;
+		}
+		pthread_mutex_unlock(&p->mu);
 		if (rc != MFS_OK && err) {
 			char m[MFS_ERRMSG_MAX];
 			snprintf(m, sizeof(m), "%s: %s", p->ops->name, err->msg);
@@ -232,6 +246,27 @@ void mfs_fetch_result_init(struct mfs_fetch_result *res, enum mfs_tf tf)
 void mfs_fetch_result_free(struct mfs_fetch_result *res)
 {
 	mfs_series_free(&res->series);
+}
+
+void mfs_provider_stats(struct mfs_provider *p, struct mfs_provider_stats *out)
+{
+	int64_t now = mfs_now_ms();
+
+	pthread_mutex_lock(&p->mu);
+	refill(p, now);
+	out->requests = p->requests;
+	out->successes = p->successes;
+	out->errors = p->errors;
+	out->mean_latency_ms = p->latency_n ? p->latency_sum_ms / (double)p->latency_n : 0;
+	out->last_ok = p->last_ok;
+	out->last_error_at = p->last_error_at;
+	out->last_failed = p->last_failed;
+	snprintf(out->last_error, sizeof(out->last_error), "%s", p->last_error);
+	out->tokens = p->tokens;
+	double rate = p->conf->rate_tokens / p->conf->rate_period_s; /* per second */
+	out->next_token_s = p->tokens >= 1.0 ? 0 : (1.0 - p->tokens) / rate;
+	out->blocked_s = p->blocked_until_ms > now ? (double)(p->blocked_until_ms - now) / 1000.0 : 0;
+	pthread_mutex_unlock(&p->mu);
 }
 
 double mfs_provider_reliability(const struct mfs_provider *p)

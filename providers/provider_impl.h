@@ -19,8 +19,13 @@ struct mfs_provider {
 	int64_t refilled_ms;
 	int64_t blocked_until_ms; /* from Retry-After / 418 */
 	uint64_t rng;
-	uint64_t successes, errors;
-	char last_error[256];
+	uint64_t successes, errors;   /* fetches (mfs_provider_note) */
+	uint64_t requests;            /* HTTP requests sent */
+	double latency_sum_ms;        /* of the requests that got an answer */
+	uint64_t latency_n;
+	int64_t last_ok, last_error_at; /* wall clock */
+	bool last_failed;             /* the last fetch's result */
+	char last_error[256];         /* already redacted */
 };
 
 void mfs_provider_init(struct mfs_provider *p, enum mfs_provider_id id,

@@ -60,6 +60,8 @@ struct mfs_cache_hooks {
 			  bool new_symbol);
 	/* every provider called the symbol unknown (negative cache) */
 	void (*unknown_symbol)(void *arg, const char *symbol);
+	/* a fundamentals snapshot was replaced by a newer one and removed */
+	void (*snapshot_removed)(void *arg, const char *symbol, const char *name);
 	/*
 	 * Is the daemon shutting down? Waiting readers ask this a few times a
 	 * second, so that SIGTERM is not held up by a slow provider.
@@ -102,6 +104,46 @@ void mfs_cache_symbols(struct mfs_cache *c, mfs_symbol_fn fn, void *arg);
  */
 enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 			      struct mfs_cancel *cancel, struct mfs_error *err);
+/*
+ * _metadata/quality_scores.json: every cached file's quality score, from
+ * the local index only (never the network). *out is malloc'd.
+ */
+enum mfs_err mfs_cache_quality_json(struct mfs_cache *c, char **out, size_t *len,
+				    struct mfs_error *err);
+
+/* ---- fundamentals (fundamentals.c) ---- */
+/* Is name a snapshot file name ("fmp_20250106_143022.json")? */
+bool mfs_fund_parse_name(const char *name, int *prov, int64_t *t);
+/* The newest snapshot of each provider, by name (local only). */
+void mfs_cache_fundamentals_list(struct mfs_cache *c, const char *symbol, mfs_symbol_fn fn,
+				 void *arg);
+bool mfs_cache_fundamentals_exists(struct mfs_cache *c, const char *symbol, const char *name);
+/* Open a snapshot; fd or -errno; *st (may be NULL) its attributes. */
+int mfs_cache_fundamentals_open(struct mfs_cache *c, const char *symbol, const char *name,
+				struct stat *st);
+/*
+ * Refresh the snapshots if the newest is older than fundamentals_ttl (or
+ * there is none), waiting like mfs_cache_ensure; serves older snapshots if
+ * every provider fails.
+ */
+enum mfs_err mfs_cache_fundamentals_ensure(struct mfs_cache *c, const char *symbol,
+					   struct mfs_cancel *cancel, struct mfs_error *err);
+/* combined.json from the snapshots on disk (never the network). */
+enum mfs_err mfs_cache_combined_json(struct mfs_cache *c, const char *symbol, char **out,
+				     size_t *len, struct mfs_error *err);
+
+/* ---- generated files (status.c) ---- */
+enum mfs_err mfs_cache_info_json(struct mfs_cache *c, const char *symbol, char **out,
+				 size_t *len, struct mfs_error *err);
+enum mfs_err mfs_cache_symbols_json(struct mfs_cache *c, char **out, size_t *len,
+				    struct mfs_error *err);
+enum mfs_err mfs_cache_providers_json(struct mfs_cache *c, char **out, size_t *len,
+				      struct mfs_error *err);
+enum mfs_err mfs_cache_status_json(struct mfs_cache *c, char **out, size_t *len,
+				   struct mfs_error *err);
+enum mfs_err mfs_cache_metrics_text(struct mfs_cache *c, char **out, size_t *len,
+				    struct mfs_error *err);
+
 /* Open the cached file read-only; returns an fd or -errno. */
 int mfs_cache_open_file(struct mfs_cache *c, const struct mfs_key *k);
 

@@ -221,7 +221,11 @@ class Mount:
 
     config / yahoo / binance: keys that override the defaults of the
     [marketfs], [provider.yahoo] and [provider.binance] sections (a value of
-    None removes the key). options: extra -o options. source: a SOURCE
+    None removes the key). providers: more sections, {"fmp": {"base_url":
+    ..., "api_key": ...}, ...} written as [provider.fmp] etc. after those two
+    (a config that holds an api_key must be made 0600 by the caller before
+    start()). env: extra environment variables for the daemon, e.g.
+    {"MARKETFS_FMP_KEY": "..."}. options: extra -o options. source: a SOURCE
     argument placed before the mount point.
     """
 
@@ -229,7 +233,7 @@ class Mount:
                 "history_start": "2000", "max_parallel_fetches": "4"}
 
     def __init__(self, mock, workdir=None, config=None, yahoo=None, binance=None,
-                 options=(), source=None, cache_dir=None):
+                 options=(), source=None, cache_dir=None, providers=None, env=None):
         self.mock = mock
         self.dir = workdir or tempfile.mkdtemp(prefix="marketfs-it-", dir="/tmp")
         self.mnt = os.path.join(self.dir, "mnt")
@@ -242,6 +246,9 @@ class Mount:
         self.config = dict(self.DEFAULTS, **(config or {}))
         self.yahoo = dict({"base_url": mock.url, "rate_limit": "600/60s"}, **(yahoo or {}))
         self.binance = dict({"base_url": mock.url}, **(binance or {}))
+        self.providers = {k: dict(v) for k, v in (providers or {}).items()}
+        assert not {"yahoo", "binance"} & set(self.providers), "use yahoo= / binance="
+        self.env = dict(env or {})
         self.options = list(options)
         self.source = source
         self.proc = None
@@ -259,6 +266,8 @@ class Mount:
         text = section("marketfs", dict({"cache_dir": self.cache}, **self.config))
         text += "\n" + section("provider.yahoo", self.yahoo)
         text += "\n" + section("provider.binance", self.binance)
+        for name, keys in self.providers.items():
+            text += "\n" + section(f"provider.{name}", keys)
         with open(self.conf, "w") as fh:
             fh.write(text)
 
@@ -273,8 +282,9 @@ class Mount:
         assert self.proc is None or self.proc.poll() is not None, "daemon already running"
         self.killed = False
         self._stderr = open(self.stderr_path, "ab")
+        env = dict(os.environ, **self.env) if self.env else None
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
-                                     stdout=self._stderr, stderr=self._stderr)
+                                     stdout=self._stderr, stderr=self._stderr, env=env)
 
         def mounted():
             if self.proc.poll() is not None:

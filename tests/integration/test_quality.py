@@ -87,7 +87,9 @@ class QualityTest(harness.MarketfsTest):
     def test_quality_scores_json(self):
         m = self.mount()
         self.assertIn("_metadata", os.listdir(m.mnt))
-        self.assertEqual(os.listdir(m.path("_metadata")), ["quality_scores.json"])
+        self.assertEqual(sorted(os.listdir(m.path("_metadata"))),
+                         ["metrics", "providers.json", "quality_scores.json", "status.json",
+                          "symbols.json"])
         empty = json.loads(m.read("_metadata/quality_scores.json"))
         self.assertEqual(empty["files"], [])
         m.read("AAPL/1d/2024.csv.gz")

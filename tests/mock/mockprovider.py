@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """Mock market-data provider for marketfs integration tests.
 
-One HTTP server on 127.0.0.1 speaks two protocols (shared/PROVIDERS.md):
+One HTTP server on 127.0.0.1 speaks these protocols (shared/PROVIDERS.md):
   * Yahoo chart v8:  GET /v8/finance/chart/{SYMBOL}?period1=&period2=&interval=
+  * Yahoo fundamentals: GET / (cookie), /v1/test/getcrumb, /v10/finance/quoteSummary/{SYMBOL}
   * Binance spot:    GET /api/v3/klines, /api/v3/exchangeInfo, /api/v3/ping, /api/v3/time
+  * FMP /stable/{profile,ratios-ttm,shares-float}, Alpha Vantage /query?function=OVERVIEW,
+    Polygon /v3/reference/tickers/{T}, Tiingo /tiingo/daily/{t} and /tiingo/fundamentals/{t}/daily
 plus a control API under /_control/ (faults, request log, reset, health).
-Data comes from dataset.py (deterministic). Provider hazards are always on;
-faults are injected on demand. See README.md in this directory.
+Data comes from dataset.py and fundamentals.py (deterministic). Provider
+hazards are always on; faults are injected on demand. See README.md here.
 
 Usage: mockprovider.py --port 0 --port-file FILE [--bind 127.0.0.1]
 Stdlib only; runs until SIGTERM/SIGINT.
@@ -29,6 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataset as D  # noqa: E402
+import fundamentals as F  # noqa: E402
 
 WINDOW_GRACE_S = 3600  # tolerated clock skew for the intraday window check
 YAHOO_INTERVALS = ("1m", "5m", "15m", "30m", "60m", "1h", "1d", "1wk", "1mo")
@@ -37,25 +41,50 @@ QUOTE_KEY_ORDERS = (("close", "low", "volume", "open", "high"),
                     ("volume", "high", "close", "open", "low"),
                     ("high", "open", "low", "volume", "close"),
                     ("low", "close", "open", "high", "volume"))
-FAULT_MODES = ("500", "429", "418", "451", "stall", "truncate", "malformed", "granularity", "slow", "omit")
+FAULT_MODES = ("500", "429", "418", "451", "stall", "truncate", "malformed", "granularity", "slow", "omit",
+               "crumb_rotate", "limit", "note", "information", "fundamentals_forbidden")
 # Modes whose reply replaces the normal answer (no data is sent, so no omit fault is used up).
-REPLACING_MODES = ("500", "429", "418", "451", "stall", "malformed")
+REPLACING_MODES = ("500", "429", "418", "451", "stall", "malformed", "limit", "note", "information",
+                   "fundamentals_forbidden")
+PROVIDER_NAMES = ("yahoo", "binance") + tuple(p for p in F.PROVIDERS if p != "yahoo")
+# Provider-specific modes: (provider, path prefix) of the only requests they match.
+MODE_SCOPE = {"crumb_rotate": ("yahoo", "/v10/finance/quoteSummary/"), "limit": ("fmp", "/"),
+              "note": ("alphavantage", "/"), "information": ("alphavantage", "/"),
+              "fundamentals_forbidden": ("tiingo", "/tiingo/fundamentals/")}
 BINANCE_451_MSG = ("Service unavailable from a restricted location according to 'b. Eligibility' "
                    "in https://www.binance.com/en/terms. Please contact customer service if you "
                    "believe you received this message in error.")
 
 
 class Reply:
-    """An HTTP answer: status, body object (JSON) or text, extra headers."""
+    """An HTTP answer: status, body object (JSON) or text, extra headers (a
+    list value sends the header once per item), optional content type."""
 
-    def __init__(self, status, body, headers=None):
-        self.status, self.body, self.headers = status, body, dict(headers or {})
+    def __init__(self, status, body, headers=None, ctype=None):
+        self.status, self.body, self.headers, self.ctype = status, body, dict(headers or {}), ctype
 
     def encode(self):
         """(content_type, bytes) of the body."""
         if isinstance(self.body, str):
-            return "text/plain; charset=utf-8", self.body.encode()
-        return "application/json;charset=utf-8", json.dumps(self.body, separators=(",", ":")).encode()
+            return self.ctype or "text/plain; charset=utf-8", self.body.encode()
+        return self.ctype or "application/json;charset=utf-8", json.dumps(self.body, separators=(",", ":")).encode()
+
+
+def provider_of(path):
+    """The provider name a request path belongs to ("other" if none)."""
+    if path == "/" or path.startswith(("/v8/", "/v7/", "/v10/", "/v1/")):
+        return "yahoo"
+    if path.startswith("/api/"):
+        return "binance"
+    if path.startswith("/stable/"):
+        return "fmp"
+    if path == "/query":
+        return "alphavantage"
+    if path.startswith(("/v3/", "/v2/")):
+        return "polygon"
+    if path.startswith(("/tiingo/", "/iex/")):
+        return "tiingo"
+    return "other"
 
 
 def f32(x):
@@ -225,6 +254,15 @@ class State:
         self.lock = threading.Lock()
         self.faults, self.log = [], []
         self.release = threading.Event()  # set on reset/shutdown: stalls end
+        self.crumb_generation = 0  # Yahoo: every crumb_rotate fault used up adds one
+
+    def crumb(self):
+        with self.lock:
+            return F.crumb(self.crumb_generation)
+
+    def rotate_crumb(self):
+        with self.lock:
+            self.crumb_generation += 1
 
     def add_fault(self, spec):
         """Validate and queue one fault; returns the stored dict."""
@@ -232,8 +270,10 @@ class State:
         if mode not in FAULT_MODES:
             raise ValueError(f"mode must be one of {', '.join(FAULT_MODES)}")
         provider = spec.get("provider", "*")
-        if provider not in ("yahoo", "binance", "*"):
-            raise ValueError("provider must be yahoo, binance or *")
+        if provider not in PROVIDER_NAMES + ("*",):
+            raise ValueError(f"provider must be one of {', '.join(PROVIDER_NAMES)} or *")
+        if mode in MODE_SCOPE and provider not in (MODE_SCOPE[mode][0], "*"):
+            raise ValueError(f"mode {mode} applies to provider {MODE_SCOPE[mode][0]} only")
         fault = {"provider": provider, "mode": mode, "count": int(spec.get("count", 1)),
                  "retry_after": spec.get("retry_after"), "delay_ms": int(spec.get("delay_ms", 0)),
                  "stall_s": float(spec.get("stall_s", 3600)), "path_contains": str(spec.get("path_contains", ""))}
@@ -249,6 +289,9 @@ class State:
 
     @staticmethod
     def _matches(f, provider, target):
+        scope = MODE_SCOPE.get(f["mode"])
+        if scope and (provider != scope[0] or not target.split("?", 1)[0].startswith(scope[1])):
+            return False
         return f["count"] != 0 and f["provider"] in ("*", provider) and f["path_contains"] in target
 
     def take_fault(self, provider, target):
@@ -277,6 +320,7 @@ class State:
         with self.lock:
             self.faults.clear()
             self.log.clear()
+            self.crumb_generation = 0
             old, self.release = self.release, threading.Event()
         old.set()
 
@@ -289,16 +333,27 @@ class State:
             return sum(2 for e in self.log if e["provider"] == "binance" and e["ts"] > now - 60)
 
 
-def apply_fault(fault, provider, normal):
+def apply_fault(fault, provider, normal, target="/"):
     """The reply to send instead of (or derived from) the normal one."""
     mode, ra = fault["mode"], fault["retry_after"]
     hdr = {"Retry-After": str(int(ra))} if ra is not None else {}
+    path = target.split("?", 1)[0]
     if mode == "500":
         return Reply(500, "Internal Server Error")
     if mode == "429":
         if provider == "binance":
             return binance_error(429, -1003, "Too many requests.", hdr)
+        if provider in F.PROVIDERS and provider != "yahoo":
+            return Reply(*F.rate_limit(provider, target), hdr)
         return Reply(429, "Too Many Requests", hdr)
+    if mode == "limit":
+        return Reply(429, F.FMP_LIMIT, hdr)
+    if mode == "note":
+        return Reply(200, F.AV_NOTE)
+    if mode == "information":
+        return Reply(200, F.AV_INFORMATION)
+    if mode == "fundamentals_forbidden":
+        return Reply(403, F.TIINGO_FORBIDDEN)
     if mode == "418":
         until = int((time.time() + (ra or 1)) * 1000)
         return binance_error(418, -1003, f"Way too much request weight used; IP banned until {until}. Please "
@@ -307,9 +362,15 @@ def apply_fault(fault, provider, normal):
     if mode == "451":
         return binance_error(451, 0, BINANCE_451_MSG)
     if mode == "malformed":
+        if provider == "yahoo" and path.startswith("/v10/"):
+            return Reply(200, F.MALFORMED["yahoo-quoteSummary"], ctype="application/json;charset=utf-8")
+        if provider == "tiingo" and path.startswith("/tiingo/fundamentals/"):
+            return Reply(200, F.MALFORMED["tiingo-daily"], ctype="application/json")
+        if provider in F.MALFORMED:
+            return Reply(200, F.MALFORMED[provider], ctype="application/json")
         text = '{"chart":{"result":[{"meta":' if provider != "binance" else '[[1502942400000,"4261.48000000",'
         return Reply(200, text)
-    return normal  # granularity, slow, truncate and omit change the normal answer elsewhere
+    return normal  # granularity, slow, truncate, omit and crumb_rotate change the normal answer elsewhere
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -327,7 +388,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         for k, v in reply.headers.items():
-            self.send_header(k, v)
+            for item in (v if isinstance(v, list) else [v]):
+                self.send_header(k, item)
         if truncate:
             self.send_header("Connection", "close")
             self.close_connection = True
@@ -353,14 +415,18 @@ class Handler(BaseHTTPRequestHandler):
             return self._control(method, url.path)
         state, now = self.server.state, time.time()
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        provider = ("yahoo" if url.path.startswith(("/v8/", "/v7/", "/v10/", "/v1/")) else
-                    "binance" if url.path.startswith("/api/") else "other")
+        provider = provider_of(url.path)
         entry = {"ts": now, "provider": provider, "method": method, "path": url.path, "query": query,
-                 "user_agent": self.headers.get("User-Agent", ""), "status": None, "fault": None}
+                 "raw_query": url.query, "user_agent": self.headers.get("User-Agent", ""),
+                 "headers": {k.lower(): self.headers[k] for k in ("Authorization", "Cookie", "apikey")
+                             if self.headers.get(k) is not None},
+                 "status": None, "fault": None}
         state.record(entry)
         fault = state.take_fault(provider, self.path) if provider != "other" else None
         if fault:
             entry["fault"] = fault["mode"]
+            if fault["mode"] == "crumb_rotate":
+                state.rotate_crumb()
         omit = frozenset()
         if (method == "GET" and (not fault or fault["mode"] not in REPLACING_MODES)
                 and (url.path == "/api/v3/klines" or (url.path.startswith("/v8/finance/chart/")
@@ -383,7 +449,7 @@ class Handler(BaseHTTPRequestHandler):
                 traceback.print_exc()
                 reply = Reply(500, f"mockprovider internal error: {type(e).__name__}: {e}")
         if fault:
-            reply = apply_fault(fault, provider, reply)
+            reply = apply_fault(fault, provider, reply, self.path)
             if fault["mode"] == "slow":
                 time.sleep(fault["delay_ms"] / 1000.0)
         if provider == "binance":
@@ -399,6 +465,15 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith(prefix) and len(path) > len(prefix):
                 gran = "3mo" if fault and fault["mode"] == "granularity" else None
                 return yahoo_chart(unquote(path[len(prefix):]), query, now, gran, self.path, omit)
+            cookie = self.headers.get("Cookie", "")
+            if path == "/":
+                return Reply(*F.yahoo_cookie(now))
+            if path == "/v1/test/getcrumb":
+                return Reply(*F.yahoo_getcrumb(cookie, self.server.state.crumb()))
+            prefix = "/v10/finance/quoteSummary/"
+            if path.startswith(prefix) and len(path) > len(prefix):
+                return Reply(*F.yahoo_quote_summary(unquote(path[len(prefix):]), query, urlsplit(self.path).query,
+                                                    cookie, self.server.state.crumb()))
             return Reply(404, {"finance": {"result": None, "error": {"code": "Not Found",
                                                                      "description": "HTTP 404 Not Found"}}})
         if provider == "binance":
@@ -410,6 +485,15 @@ class Handler(BaseHTTPRequestHandler):
                 return Reply(200, {})
             if path == "/api/v3/time":
                 return Reply(200, {"serverTime": int(now * 1000)})
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if provider == "fmp":
+            return Reply(*F.fmp(path, query, headers))
+        if provider == "alphavantage":
+            return Reply(*F.alphavantage(query))
+        if provider == "polygon":
+            return Reply(*F.polygon(path, query, headers, self.path))
+        if provider == "tiingo":
+            return Reply(*F.tiingo(path, query, headers, now))
         return Reply(404, "Not Found")
 
     def _control(self, method, path):
@@ -417,6 +501,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if path == "/_control/health" and method == "GET":
                 return self._send(Reply(200, {"ok": True}))
+            if path == "/_control/yahoo" and method == "GET":
+                with state.lock:
+                    gen = state.crumb_generation
+                return self._send(Reply(200, {"cookie": F.YAHOO_COOKIE, "crumb": F.crumb(gen), "generation": gen}))
             if path == "/_control/log" and method == "GET":
                 with state.lock:
                     entries = [dict(e) for e in state.log]
@@ -454,7 +542,7 @@ def write_port_file(path, port):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Mock Yahoo chart v8 + Binance klines server for marketfs tests")
+    ap = argparse.ArgumentParser(description="Mock market-data (bars + fundamentals) server for marketfs tests")
     ap.add_argument("--port", type=int, default=0, help="TCP port (0 = pick a free one)")
     ap.add_argument("--port-file", required=True, help="file that receives the chosen port")
     ap.add_argument("--bind", default="127.0.0.1", help="bind address (only 127.0.0.1 is allowed)")

@@ -7,10 +7,12 @@ reproduces tests/integration/expected.py exactly, then stops the server
 with SIGTERM. Prints "N passed, M failed"; exit status 0 only if M == 0.
 """
 
+import email.utils
 import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -18,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from datetime import date, datetime, timedelta, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,6 +28,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import dataset as D  # noqa: E402
 import expected as E  # noqa: E402
+import fundamentals as F  # noqa: E402
 import mockprovider as M  # noqa: E402
 import nyse  # noqa: E402
 
@@ -41,16 +45,21 @@ def check(name, cond, detail=""):
         print(f"FAIL: {name} {detail}")
 
 
-def req(path, method="GET", body=None, ua=UA, timeout=10):
-    """(status, headers dict, body bytes) of one request on a new connection."""
+def req(path, method="GET", body=None, ua=UA, timeout=10, headers=None):
+    """(status, headers dict, body bytes) of one request on a new connection.
+    A header sent several times (Set-Cookie) has its values joined by "\n"."""
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=timeout)
-    headers = {"User-Agent": ua} if ua else {}
+    hdrs = {"User-Agent": ua} if ua else {}
+    hdrs.update(headers or {})
     data = json.dumps(body).encode() if body is not None else None
     if data is not None:
-        headers["Content-Type"] = "application/json"
-    conn.request(method, path, body=data, headers=headers)
+        hdrs["Content-Type"] = "application/json"
+    conn.request(method, path, body=data, headers=hdrs)
     r = conn.getresponse()
-    out = (r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    got = {}
+    for k, v in r.getheaders():
+        got[k.lower()] = got[k.lower()] + "\n" + v if k.lower() in got else v
+    out = (r.status, got, r.read())
     conn.close()
     return out
 
@@ -562,6 +571,413 @@ def _rows_after(csv_text, stamp):
     return [ln for ln in csv_text.splitlines()[1:] if ln[:19] >= stamp]
 
 
+# ------------------------------------------------------------ fundamentals
+COOKIE = {"Cookie": F.YAHOO_COOKIE}
+QS_ALL = "assetProfile,summaryDetail,defaultKeyStatistics,price,financialData,quoteType"
+NOT_FOUND_AP = {"quoteSummary": {"result": None, "error": {
+    "code": "Not Found", "description": "No fundamentals data found for any of the summaryTypes=assetProfile"}}}
+
+
+def qs(sym, modules, crumb=F.YAHOO_CRUMB, formatted="false", headers=COOKIE, encode=True, **kw):
+    c = "" if crumb is None else "&crumb=" + (urllib.parse.quote(crumb, safe="") if encode else crumb)
+    f = "" if formatted is None else f"&formatted={formatted}"
+    st, hd, body = req(f"/v10/finance/quoteSummary/{sym}?modules={modules}{f}{c}", headers=headers, **kw)
+    return st, hd, json.loads(body) if body.startswith(b"{") else body
+
+
+def current_crumb(headers=COOKIE):
+    return req("/v1/test/getcrumb", headers=headers)[2].decode()
+
+
+def test_fund_yahoo():
+    reset()
+    st, hd, body = req("/")
+    cookies = hd.get("set-cookie", "").split("\n")
+    a3 = [c for c in cookies if c.startswith("A3=")]
+    check("yahoo cookie_url 404 + A3/A1 Set-Cookie", st == 404 and len(cookies) == 2 and len(a3) == 1
+          and a3[0].startswith(F.YAHOO_COOKIE + "; Expires=") and any(c.startswith("A1=") for c in cookies)
+          and all(x in a3[0] for x in ("; Path=/", "; Domain=127.0.0.1", "; Secure", "; HttpOnly",
+                                       "; SameSite=None")), cookies)
+    exp = a3[0].split("; Expires=")[1].split(";")[0] if a3 else ""
+    check("cookie expires in the future", exp.endswith(" GMT")
+          and email.utils.parsedate_to_datetime(exp).timestamp() > time.time() + 86400)
+    check("cookie_url needs a browser UA", req("/", ua="curl/8")[0] == 429)
+    st, hd, body = req("/v1/test/getcrumb", headers=COOKIE)
+    check("getcrumb", st == 200 and body == F.YAHOO_CRUMB.encode() == b"Ab1/Cd2.Ef3"
+          and hd["content-type"].startswith("text/plain"))
+    st, hd, body = req("/v1/test/getcrumb")
+    check("getcrumb without cookie -> 403 empty", st == 403 and body == b"" and hd["content-length"] == "0")
+    st, _, body = req("/v1/test/getcrumb", headers={"Cookie": "A3=d=other"})
+    check("getcrumb wrong cookie -> 403 empty", st == 403 and body == b"")
+    st, _, _ = req("/v1/test/getcrumb", headers=COOKIE, ua="curl/8")
+    check("getcrumb curl UA -> 429", st == 429)
+    st, _, body = req("/v1/test/getcrumb", headers={"Cookie": "B=x; " + F.YAHOO_COOKIE + "; A1S=y"})
+    check("getcrumb cookie among others", st == 200 and body == b"Ab1/Cd2.Ef3")
+    mods = "assetProfile,summaryDetail,defaultKeyStatistics,price,financialData"
+    st, hd, js = qs("AAPL", mods)
+    res = js["quoteSummary"]["result"][0] if st == 200 else {}
+    check("quoteSummary AAPL", st == 200 and js["quoteSummary"]["error"] is None and list(res) == mods.split(",")
+          and all(res[m] == F.payload("yahoo", "AAPL", m) for m in res), (st, js if st != 200 else ""))
+    check("quoteSummary AAPL fields", res["assetProfile"]["sector"] == "Technology"
+          and res["assetProfile"]["industry"] == "Consumer Electronics"
+          and res["assetProfile"]["fullTimeEmployees"] == 150000 and "longBusinessSummary" in res["assetProfile"]
+          and res["assetProfile"]["website"] == "https://www.apple.com"
+          and res["price"]["exchangeName"] == "NasdaqGS" and res["price"]["currency"] == "USD"
+          and isinstance(res["price"]["regularMarketTime"], int) and res["price"]["longName"] == "Apple Inc."
+          and res["summaryDetail"]["marketCap"] == res["price"]["marketCap"] == 2942301290496
+          and res["summaryDetail"]["trailingPE"] == 30.614 and res["summaryDetail"]["dividendYield"] == 0.0052
+          and res["defaultKeyStatistics"]["floatShares"] == 14911480604
+          and res["defaultKeyStatistics"]["sharesOutstanding"] == 14935799808
+          and res["defaultKeyStatistics"]["trailingEps"] == 6.42 and res["defaultKeyStatistics"]["category"] is None
+          and "quoteType" not in res and "currentPrice" in res["financialData"])
+    st, _, js = qs("MSFT", "price,assetProfile")
+    res = js["quoteSummary"]["result"][0]
+    check("quoteSummary MSFT only the requested modules", st == 200 and set(res) == {"price", "assetProfile"}
+          and res["assetProfile"]["sector"] == "Technology" and res["price"]["exchangeName"] == "NasdaqGS")
+    st, _, js = qs("AAPL", "price%2CsummaryDetail")
+    check("quoteSummary modules %2C", st == 200 and set(js["quoteSummary"]["result"][0]) == {"price", "summaryDetail"})
+    st, _, js = qs("AAPL", "summaryDetail,price", formatted=None)
+    sd = js["quoteSummary"]["result"][0]["summaryDetail"]
+    check("formatted (default) -> raw/fmt objects", st == 200 and sd["marketCap"]["raw"] == 2942301290496
+          and sd["marketCap"]["fmt"] == "2.94T" and sd["dividendYield"] == {"raw": 0.0052, "fmt": "0.52%"}
+          and sd["trailingPE"] == {"raw": 30.614, "fmt": "30.61"} and sd["currency"] == "USD"
+          and sd["fromCurrency"] == {} and js["quoteSummary"]["result"][0]["price"]["longName"] == "Apple Inc.")
+    st, _, js2 = qs("AAPL", "summaryDetail,price", formatted="true")
+    check("formatted=true == default", js2 == js)
+    st, _, js = qs("SPY", QS_ALL)
+    res = js["quoteSummary"]["result"][0]
+    check("quoteSummary SPY: only summaryDetail, price, quoteType", st == 200
+          and list(res) == ["summaryDetail", "price", "quoteType"] and res["quoteType"]["quoteType"] == "ETF"
+          and "marketCap" not in res["price"] and res["summaryDetail"]["yield"] == 0.0121)
+    st, _, js = qs("SPY", "assetProfile")
+    check("quoteSummary SPY assetProfile -> 404", st == 404 and js == NOT_FOUND_AP, js)
+    st, _, js = qs("ZZZZ", "assetProfile")
+    check("quoteSummary unknown -> 404", st == 404 and js == NOT_FOUND_AP, js)
+    st, _, js = qs("ZZZZ", "assetProfile,price")
+    check("quoteSummary unknown, 2 modules", st == 404 and js["quoteSummary"]["error"]["description"]
+          == "No fundamentals data found for any of the summaryTypes=assetProfile,price")
+    st, _, js = qs("AAPL", "")
+    check("quoteSummary without modules -> 400", st == 400 and js["quoteSummary"]["error"]["code"] == "Bad Request")
+    for name, kw in (("no crumb", {"crumb": None}), ("wrong crumb", {"crumb": "Ab1/Cd2.Ef4"}),
+                     ("crumb not percent-encoded", {"encode": False}), ("no cookie", {"headers": {}}),
+                     ("wrong cookie", {"headers": {"Cookie": "A3=d=AQABBTEST&S=other"}})):
+        st, _, js = qs("AAPL", "price", **kw)
+        check(f"quoteSummary {name} -> 401 Invalid Crumb", st == 401 and js == F.INVALID_CRUMB and js == {
+            "finance": {"result": None, "error": {"code": "Unauthorized", "description": "Invalid Crumb"}}})
+    st, _, js = qs("AAPL", "price", crumb="Ab1%2fCd2.Ef3", encode=False)
+    check("lower-case %2f accepted", st == 200)
+    check("quoteSummary needs a browser UA", qs("AAPL", "price", ua="curl/8")[0] == 429)
+    check("unknown yahoo path 404", req("/v1/nothing")[0] == 404)
+
+
+def test_fund_crumb_rotate():
+    reset()
+    st, _, _ = req("/_control/fault", method="POST", body={"provider": "fmp", "mode": "crumb_rotate"})
+    check("crumb_rotate is yahoo-only", st == 400)
+    fault(provider="yahoo", mode="crumb_rotate", count=1)
+    check("chart request does not use up crumb_rotate",
+          chart("AAPL", utc(2024), utc(2024, 2), "1d")[0] == 200 and current_crumb() == F.YAHOO_CRUMB)
+    st, _, js = qs("AAPL", "price")
+    check("crumb_rotate: old crumb -> 401 Invalid Crumb", st == 401 and js == F.INVALID_CRUMB)
+    log = jreq("/_control/log")[2]
+    check("crumb_rotate logged", log[-1]["fault"] == "crumb_rotate" and log[-1]["status"] == 401
+          and log[1]["fault"] is None)
+    new = current_crumb()
+    check("new crumb after rotation", new == F.crumb(1) == "Rt1/Cd2.Ef3" and new != F.YAHOO_CRUMB
+          and jreq("/_control/yahoo")[2] == {"cookie": F.YAHOO_COOKIE, "crumb": new, "generation": 1})
+    check("retry with the new crumb succeeds", qs("AAPL", "price", crumb=new)[0] == 200)
+    check("old crumb stays invalid", qs("AAPL", "price")[0] == 401)
+    fault(provider="yahoo", mode="crumb_rotate", count=2)
+    check("count 2: two 401s even with fresh crumbs", qs("AAPL", "price", crumb=current_crumb())[0] == 401
+          and qs("AAPL", "price", crumb=current_crumb())[0] == 401
+          and qs("AAPL", "price", crumb=current_crumb())[0] == 200 and current_crumb() == F.crumb(3))
+    fault(provider="*", mode="crumb_rotate", path_contains="MSFT")
+    check("crumb_rotate + path_contains", qs("AAPL", "price", crumb=current_crumb())[0] == 200
+          and qs("MSFT", "price", crumb=current_crumb())[0] == 401)
+    reset()
+    check("reset restores the first crumb", current_crumb() == F.YAHOO_CRUMB and qs("AAPL", "price")[0] == 200)
+
+
+def test_fund_yahoo_curl():
+    """libcurl must store the A3 cookie (Domain=127.0.0.1, Secure over http to 127.0.0.1) and send it back."""
+    curl = shutil.which("curl")
+    if not curl:
+        return
+    reset()
+    with tempfile.TemporaryDirectory() as tmp:
+        jar, base = os.path.join(tmp, "jar"), f"http://127.0.0.1:{PORT}"
+        run = lambda *a: subprocess.run([curl, "-s", "-A", UA, "-c", jar, "-b", jar, *a],  # noqa: E731
+                                        capture_output=True, text=True, timeout=20).stdout
+        run("-o", "/dev/null", base)
+        crumb = run(base + "/v1/test/getcrumb")
+        out = run(base + "/v10/finance/quoteSummary/AAPL?modules=price&formatted=false&crumb="
+                  + urllib.parse.quote(crumb, safe=""))
+    check("curl cookie jar flow", crumb == F.YAHOO_CRUMB and '"exchangeName":"NasdaqGS"' in out, (crumb, out[:200]))
+
+
+def test_fund_fmp():
+    reset()
+    k = "apikey=test-fmp-key"
+    st, _, js = jreq(f"/stable/profile?symbol=AAPL&{k}")
+    p = js[0] if st == 200 and js else {}
+    check("fmp profile AAPL", st == 200 and len(js) == 1 and js == F.payload("fmp", "AAPL", "profile")
+          and p["companyName"] == "Apple Inc." and p["exchange"] == "NASDAQ" and p["currency"] == "USD"
+          and p["sector"] == "Technology" and p["industry"] == "Consumer Electronics"
+          and p["range"] == "164.08-260.1" and p["fullTimeEmployees"] == "164000" and isinstance(p["marketCap"], int)
+          and p["beta"] == 1.211 and p["lastDividend"] == 1.01 and p["website"] == "https://www.apple.com"
+          and p["description"].startswith("Apple Inc."))
+    st, _, js = jreq(f"/stable/ratios-ttm?symbol=AAPL&{k}")
+    check("fmp ratios-ttm AAPL", st == 200 and js[0]["priceToEarningsRatioTTM"] == 30.71283
+          and js[0]["dividendYieldTTM"] == 0.005138 and js == F.payload("fmp", "AAPL", "ratios-ttm"))
+    st, _, js = jreq(f"/stable/ratios-ttm?symbol=MSFT&{k}")
+    check("fmp ratios-ttm MSFT values as strings", st == 200 and js[0]["priceToEarningsRatioTTM"] == "36.55818"
+          and js[0]["dividendYieldTTM"] == "0.006805")
+    st, _, js = jreq(f"/stable/shares-float?symbol=AAPL&{k}")
+    check("fmp shares-float AAPL", st == 200 and js[0]["floatShares"] == 14911473020
+          and js[0]["outstandingShares"] == 14935826000 and js[0]["freeFloat"] == 99.8367
+          and js == F.payload("fmp", "AAPL", "shares-float"))
+    st, _, js = jreq(f"/stable/profile?symbol=MSFT&{k}")
+    check("fmp profile MSFT", st == 200 and js[0]["fullTimeEmployees"] == "228000" and js[0]["exchange"] == "NASDAQ")
+    for ep in F.FMP_ENDPOINTS:
+        st, _, js = jreq(f"/stable/{ep}?symbol=ZZZZ&{k}")
+        check(f"fmp {ep} unknown -> [] 200", st == 200 and js == [])
+    st, _, js = jreq(f"/stable/profile?symbol=SPY&{k}")
+    check("fmp SPY: ETF profile, no ratios/float", js[0]["isEtf"] is True and js[0]["sector"] == ""
+          and jreq(f"/stable/ratios-ttm?symbol=SPY&{k}")[2] == []
+          and jreq(f"/stable/shares-float?symbol=SPY&{k}")[2] == [])
+    for q in ("symbol=AAPL", "symbol=AAPL&apikey="):
+        st, _, js = jreq(f"/stable/profile?{q}")
+        check(f"fmp missing key ({q}) -> 401", st == 401 and js["Error Message"].startswith("Invalid API KEY."))
+    st, _, js = jreq("/stable/profile?symbol=AAPL", headers={"apikey": "hdr-key"})
+    check("fmp apikey header", st == 200 and js[0]["symbol"] == "AAPL")
+    st, _, js = jreq(f"/stable/profile?{k}")
+    check("fmp missing symbol -> 400", st == 400 and "Error Message" in js)
+    fault(provider="fmp", mode="limit")
+    st, hd, js = jreq(f"/stable/profile?symbol=AAPL&{k}")
+    check("fmp limit -> 429 Limit Reach", st == 429 and js == F.FMP_LIMIT and "retry-after" not in hd
+          and js["Error Message"].startswith("Limit Reach . Please upgrade your plan"))
+    check("fmp limit used up", jreq(f"/stable/profile?symbol=AAPL&{k}")[0] == 200)
+    st, _, _ = req("/_control/fault", method="POST", body={"provider": "tiingo", "mode": "limit"})
+    check("limit is fmp-only", st == 400)
+
+
+def test_fund_alphavantage():
+    reset()
+    base = "/query?function=OVERVIEW&apikey=test-av-key&symbol="
+    st, _, js = jreq(base + "AAPL")
+    check("av OVERVIEW AAPL", st == 200 and js == F.truth("alphavantage", "AAPL")
+          and all(isinstance(v, str) for v in js.values()) and js["Sector"] == "TECHNOLOGY"
+          and js["Exchange"] == "NASDAQ" and js["Currency"] == "USD" and js["MarketCapitalization"] == "2942301290000"
+          and js["52WeekHigh"] == "259.47" and js["OfficialSite"] == "https://www.apple.com"
+          and js["LatestQuarter"] == "2025-03-31" and js["PEGRatio"] == "None"
+          and {"Symbol", "AssetType", "Name", "Description", "Country", "Industry", "SharesOutstanding",
+               "SharesFloat", "PERatio", "EPS", "DividendYield", "Beta", "52WeekLow"} <= set(js))
+    st, _, js = jreq(base + "MSFT")
+    check("av OVERVIEW MSFT PERatio None", st == 200 and js["PERatio"] == "None" and js["Sector"] == "TECHNOLOGY")
+    st, _, js = jreq(base + "ZZZZ")
+    check("av unknown -> {}", st == 200 and js == {} and jreq(base + "SPY")[2] == {})
+    for q in ("function=OVERVIEW&symbol=AAPL", "function=OVERVIEW&symbol=AAPL&apikey="):
+        st, _, js = jreq("/query?" + q)
+        check(f"av missing key ({q}) -> 200 Error Message", st == 200 and list(js) == ["Error Message"]
+              and js["Error Message"].startswith("the parameter apikey is invalid or missing."))
+    st, _, js = jreq("/query?function=NOPE&symbol=AAPL&apikey=k")
+    check("av unknown function", st == 200 and "Error Message" in js)
+    fault(provider="alphavantage", mode="note")
+    fault(provider="alphavantage", mode="information")
+    st, _, js = jreq(base + "AAPL")
+    check("av note -> 200 Note", st == 200 and js == F.AV_NOTE and js["Note"].startswith(
+        "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls "
+        "per day."))
+    st, _, js = jreq(base + "AAPL")
+    check("av information -> 200 Information", st == 200 and js == F.AV_INFORMATION and js["Information"].startswith(
+        "Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day."))
+    check("av faults used up", jreq(base + "AAPL")[2]["Symbol"] == "AAPL")
+    st, _, _ = req("/_control/fault", method="POST", body={"provider": "yahoo", "mode": "note"})
+    check("note is alphavantage-only", st == 400)
+    fault(provider="*", mode="note")
+    check("note with provider * skips other providers", qs("AAPL", "price")[0] == 200
+          and jreq(base + "AAPL")[2] == F.AV_NOTE)
+
+
+def test_fund_polygon():
+    reset()
+    st, _, js = jreq("/v3/reference/tickers/AAPL?apiKey=test-polygon-key")
+    r = js.get("results", {})
+    check("polygon ticker AAPL", st == 200 and js["status"] == "OK" and isinstance(js["request_id"], str)
+          and r == F.truth("polygon", "AAPL") and r["market"] == "stocks" and r["primary_exchange"] == "XNAS"
+          and r["type"] == "CS" and r["active"] is True and r["currency_name"] == "usd"
+          and isinstance(r["market_cap"], float) and r["sic_description"] == "ELECTRONIC COMPUTERS"
+          and r["share_class_shares_outstanding"] == 14939310000 and r["weighted_shares_outstanding"] == 14935826000
+          and r["homepage_url"] == "https://www.apple.com" and r["list_date"] == "1980-12-12" and "description" in r)
+    st, _, js = jreq("/v3/reference/tickers/MSFT", headers={"Authorization": "Bearer test-polygon-key"})
+    check("polygon Bearer", st == 200 and js["results"]["ticker"] == "MSFT")
+    st, _, js = jreq("/v3/reference/tickers/SPY?apiKey=k")
+    check("polygon SPY ETF", st == 200 and js["results"]["type"] == "ETF" and "market_cap" not in js["results"])
+    st, _, js = jreq("/v3/reference/tickers/ZZZZ?apiKey=k")
+    check("polygon unknown -> 404", st == 404 and js["status"] == "NOT_FOUND" and js["message"] == "Ticker not found."
+          and set(js) == {"status", "request_id", "message"})
+    for q in ("", "?apiKey="):
+        st, _, js = jreq("/v3/reference/tickers/AAPL" + q)
+        check(f"polygon missing key ({q!r}) -> 401", st == 401 and js["status"] == "ERROR"
+              and js["error"] == "API Key was not provided" and "request_id" in js)
+    st, _, js = jreq("/v3/reference/tickers/AAPL", headers={"Authorization": "Bearer "})
+    check("polygon empty Bearer -> 401", st == 401)
+
+
+def test_fund_tiingo():
+    reset()
+    tok = {"Authorization": "Token test-tiingo-key"}
+    st, _, js = jreq("/tiingo/daily/AAPL")
+    check("tiingo no token -> 401", st == 401 and js == {"detail": "Please supply a token"})
+    for bad in ("Bearer x", "Token ", "Token"):
+        st, _, js = jreq("/tiingo/daily/AAPL", headers={"Authorization": bad})
+        check(f"tiingo {bad!r} -> 401 Invalid token.", st == 401 and js == {"detail": "Invalid token."})
+    st, _, js = jreq("/tiingo/daily/aapl", headers=tok)
+    check("tiingo meta (lower-case ticker)", st == 200 and js == F.payload("tiingo", "AAPL", "meta")
+          and js["ticker"] == "AAPL" and js["exchangeCode"] == "NASDAQ" and js["startDate"] == "1980-12-12"
+          and re.fullmatch(r"\d{4}-\d\d-\d\d", js["endDate"]) and js["name"] and js["description"])
+    st, _, rows = jreq("/tiingo/fundamentals/AAPL/daily", headers=tok)
+    today = datetime.now(D.NY).date().isoformat()
+    check("tiingo fundamentals daily", st == 200 and len(rows) == F.TIINGO_DAILY_ROWS
+          and rows == F.payload("tiingo", "AAPL", "daily")
+          and all(re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00\.000Z", r["date"]) for r in rows)
+          and [r["date"] for r in rows] == sorted(r["date"] for r in rows) and rows[-1]["date"][:10] < today
+          and all(set(r) == {"date", "marketCap", "enterpriseVal", "peRatio", "pbRatio", "trailingPEG1Y"}
+                  for r in rows)
+          and all(nyse.is_session(date.fromisoformat(r["date"][:10])) for r in rows))
+    st, _, js = jreq(f"/tiingo/fundamentals/MSFT/daily?startDate={rows[-2]['date'][:10]}", headers=tok)
+    check("tiingo startDate filter", st == 200 and len(js) == 2 and js[-1]["date"] == rows[-1]["date"])
+    st, _, js = jreq("/tiingo/daily/MSFT?token=test-tiingo-key")
+    check("tiingo token query param", st == 200 and js["ticker"] == "MSFT")
+    st, _, js = jreq("/tiingo/daily/ZZZZ", headers=tok)
+    check("tiingo unknown -> 404", st == 404 and js == {"detail": "Error: Ticker 'ZZZZ' not found"})
+    st, _, js = jreq("/tiingo/fundamentals/ZZZZ/daily", headers=tok)
+    check("tiingo fundamentals unknown -> 404", st == 404 and js == {"detail": "Error: Ticker 'ZZZZ' not found"})
+    st, _, js = jreq("/tiingo/fundamentals/SPY/daily", headers=tok)
+    check("tiingo SPY: meta, no fundamentals rows", jreq("/tiingo/daily/SPY", headers=tok)[0] == 200
+          and st == 200 and js == [])
+    fault(provider="tiingo", mode="fundamentals_forbidden", count=1)
+    st, _, js = jreq("/tiingo/daily/AAPL", headers=tok)
+    check("fundamentals_forbidden: metadata still works", st == 200 and js["ticker"] == "AAPL")
+    st, _, js = jreq("/tiingo/fundamentals/AAPL/daily", headers=tok)
+    check("fundamentals_forbidden -> 403", st == 403 and js == {
+        "detail": "You do not have permission to access the Fundamentals API"})
+    check("fundamentals_forbidden used up", jreq("/tiingo/fundamentals/AAPL/daily", headers=tok)[0] == 200)
+    st, _, _ = req("/_control/fault", method="POST", body={"provider": "polygon", "mode": "fundamentals_forbidden"})
+    check("fundamentals_forbidden is tiingo-only", st == 400)
+
+
+FUND_PATHS = {
+    "yahoo": ("/v10/finance/quoteSummary/AAPL?modules=price&formatted=false&crumb=Ab1%2FCd2.Ef3", COOKIE),
+    "fmp": ("/stable/profile?symbol=AAPL&apikey=test-fmp-key", {}),
+    "alphavantage": ("/query?function=OVERVIEW&symbol=AAPL&apikey=test-av-key", {}),
+    "polygon": ("/v3/reference/tickers/AAPL?apiKey=test-polygon-key", {}),
+    "tiingo": ("/tiingo/fundamentals/AAPL/daily", {"Authorization": "Token test-tiingo-key"}),
+}
+
+
+def test_fund_faults():
+    """The generic modes work on the fundamentals paths, with each provider's body."""
+    reset()
+    for prov, (path, hdr) in FUND_PATHS.items():
+        check(f"{prov} normal 200", req(path, headers=hdr)[0] == 200)
+        fault(provider=prov, mode="500")
+        check(f"{prov} 500", req(path, headers=hdr)[0] == 500 and req(path, headers=hdr)[0] == 200)
+        fault(provider=prov, mode="429", retry_after=5)
+        st, hd, body = req(path, headers=hdr)
+        check(f"{prov} 429", st == 429 and hd.get("retry-after") == "5")
+        if prov != "yahoo":
+            check(f"{prov} 429 body", json.loads(body) == F.rate_limit(prov, path)[1])
+        fault(provider=prov, mode="malformed")
+        st, _, body = req(path, headers=hdr)
+        try:
+            json.loads(body)
+            bad = False
+        except ValueError:
+            bad = True
+        check(f"{prov} malformed", st == 200 and bad and len(body) > 10, body)
+        fault(provider=prov, mode="truncate")
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
+        conn.request("GET", path, headers=dict(hdr, **{"User-Agent": UA}))
+        r = conn.getresponse()
+        try:
+            r.read()
+            ok = False
+        except http.client.IncompleteRead:
+            ok = True
+        conn.close()
+        check(f"{prov} truncate", ok and r.status == 200)
+        fault(provider=prov, mode="slow", delay_ms=200)
+        t0 = time.monotonic()
+        check(f"{prov} slow", req(path, headers=hdr)[0] == 200 and time.monotonic() - t0 >= 0.2)
+    fault(provider="polygon", mode="stall", stall_s=1)
+    t0 = time.monotonic()
+    try:
+        req(FUND_PATHS["polygon"][0], timeout=5)
+        ok = False
+    except (http.client.RemoteDisconnected, ConnectionError):
+        ok = time.monotonic() - t0 >= 0.9
+    check("polygon stall then close", ok)
+    fault(provider="fmp", mode="500", path_contains="ratios-ttm")
+    check("fmp path_contains", req(FUND_PATHS["fmp"][0])[0] == 200
+          and req("/stable/ratios-ttm?symbol=AAPL&apikey=k")[0] == 500)
+    fault(provider="tiingo", mode="500")
+    check("a tiingo fault leaves fmp alone", req(FUND_PATHS["fmp"][0])[0] == 200
+          and req(FUND_PATHS["tiingo"][0], headers=FUND_PATHS["tiingo"][1])[0] == 500)
+    for prov in ("yahoo", "fmp", "alphavantage", "polygon", "tiingo"):
+        st, _, js = jreq("/_control/fault", method="POST", body={"provider": prov, "mode": "500", "count": 0})
+        check(f"fault provider {prov} accepted", st == 200 and js["fault"]["provider"] == prov)
+    st, _, _ = req("/_control/fault", method="POST", body={"provider": "nope", "mode": "500"})
+    check("unknown provider -> 400", st == 400)
+    reset()
+
+
+def test_fund_log():
+    reset()
+    for prov, (path, hdr) in FUND_PATHS.items():
+        req(path, headers=hdr)
+    req("/")
+    req("/tiingo/daily/AAPL", headers={"Authorization": "Token test-tiingo-key"})
+    _, _, log = jreq("/_control/log")
+    check("log provider names", [e["provider"] for e in log] == list(FUND_PATHS) + ["yahoo", "tiingo"], log)
+    by = {e["provider"]: e for e in log}
+    check("log keeps keys as given", log[1]["query"]["apikey"] == "test-fmp-key"
+          and log[2]["query"]["apikey"] == "test-av-key" and log[3]["query"]["apiKey"] == "test-polygon-key"
+          and log[4]["headers"]["authorization"] == "Token test-tiingo-key"
+          and log[0]["query"]["crumb"] == "Ab1/Cd2.Ef3" and "crumb=Ab1%2FCd2.Ef3" in log[0]["raw_query"]
+          and log[0]["headers"]["cookie"] == F.YAHOO_COOKIE and by["fmp"]["status"] == 200
+          and all(e["status"] == 200 for e in log[:5]) and log[5]["path"] == "/" and log[5]["status"] == 404)
+    reset()
+
+
+def test_fund_truth():
+    t = F.truth("fmp", "AAPL")
+    check("truth fmp", t["companyName"] == "Apple Inc." and t["fullTimeEmployees"] == "164000"
+          and t["priceToEarningsRatioTTM"] == 30.71283 and t["floatShares"] == 14911473020
+          and t["freeFloat"] == 99.8367)
+    t = F.truth("yahoo", "AAPL")
+    check("truth yahoo (flat, plain numbers)", t["sector"] == "Technology" and t["marketCap"] == 2942301290496
+          and t["floatShares"] == 14911480604 and t["exchangeName"] == "NasdaqGS" and "maxAge" not in t)
+    check("truth yahoo SPY", "sector" not in F.truth("yahoo", "SPY") and F.truth("yahoo", "SPY")["quoteType"] == "ETF")
+    check("truth unknown -> None", all(F.truth(p, "ZZZZ") is None for p in F.PROVIDERS)
+          and F.truth("alphavantage", "SPY") is None)
+    t = F.truth("tiingo", "MSFT")
+    check("truth tiingo: meta + newest row", t["exchangeCode"] == "NASDAQ"
+          and t["marketCap"] == F.payload("tiingo", "MSFT", "daily")[-1]["marketCap"]
+          and t["endDate"] == t["date"][:10])
+    caps = {p: F.truth(p, "AAPL")[k] for p, k in (("yahoo", "marketCap"), ("fmp", "marketCap"),
+                                                  ("alphavantage", "MarketCapitalization"),
+                                                  ("polygon", "market_cap"), ("tiingo", "marketCap"))}
+    check("providers disagree on market cap", len({float(v) for v in caps.values()}) == 5, caps)
+    check("truth is a copy", F.truth("fmp", "AAPL") is not F.truth("fmp", "AAPL")
+          and F.payload("fmp", "AAPL", "profile") == F.payload("fmp", "AAPL", "profile"))
+    now = D.ny_epoch(date(2026, 11, 30), (12, 0))  # a Monday after Thanksgiving week
+    check("tiingo dates: 5 sessions before today", [d.isoformat() for d in F.tiingo_dates(now)]
+          == ["2026-11-20", "2026-11-23", "2026-11-24", "2026-11-25", "2026-11-27"])
+    check("parts", F.parts("yahoo", "SPY") == ["summaryDetail", "price", "quoteType"]
+          and F.parts("fmp", "SPY") == ["profile"] and F.parts("tiingo", "SPY") == ["meta"])
+
+
 def main():
     global PORT
     tmp = tempfile.mkdtemp(prefix="mockprovider-selftest-")
@@ -580,7 +996,9 @@ def main():
             PORT = int(fh.read())
         check("health", jreq("/_control/health")[2] == {"ok": True})
         for test in (test_yahoo, test_yahoo_inprocess, test_binance, test_faults, test_log, test_oracle,
-                     test_calendar, test_omit):
+                     test_calendar, test_omit, test_fund_yahoo, test_fund_crumb_rotate, test_fund_yahoo_curl,
+                     test_fund_fmp, test_fund_alphavantage, test_fund_polygon, test_fund_tiingo,
+                     test_fund_faults, test_fund_log, test_fund_truth):
             try:
                 test()
             except Exception as e:  # report and continue with the next group
