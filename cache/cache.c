@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <math.h>
+#include <sys/file.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -513,4 +515,74 @@ enum mfs_err mfs_cache_quality_json(struct mfs_cache *c, char **out, size_t *len
 	enum mfs_err rc = mfs_json_render(o, out, len, err);
 	json_decref(o);
 	return rc;
+}
+
+/* ---- shared with other processes ---------------------------------------- */
+
+#define LOCK_POLL_MS 50
+
+int mfs_cache_lock(struct mfs_cache *c, const char *symbol, const char *what, int64_t deadline_ms)
+{
+	char dir[4096], path[4300];
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/_metadata/locks", c->store.root);
+	if (mfs_mkdirs(dir) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s.%s.lock", dir, symbol, what);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+		if (mfs_now_ms() >= deadline_ms || atomic_load(&c->stop)) {
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		struct timespec ts = { 0, LOCK_POLL_MS * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return fd;
+}
+
+void mfs_cache_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
+void mfs_cache_touch(struct mfs_cache *c, const struct mfs_key *k)
+{
+	mfs_index_touch(c->idx, k->symbol, k->tf, k->year, mfs_wall_now());
+}
+
+const char *mfs_cache_root(const struct mfs_cache *c)
+{
+	return c->store.root;
+}
+
+const struct mfs_config *mfs_cache_config(const struct mfs_cache *c)
+{
+	return c->cfg;
+}
+
+enum mfs_err mfs_cache_reindex(struct mfs_cache *c, unsigned *files, struct mfs_error *err)
+{
+	int n = mfs_index_rebuild(c->idx, &c->store);
+
+	if (n < 0)
+		return mfs_error_set(err, MFS_ERR_IO, "cannot rebuild %s/_metadata/index.db",
+				     c->store.root);
+	/* forget verified states: the next look verifies against the tree */
+	pthread_mutex_lock(&c->memo_mu);
+	for (unsigned i = 0; i < MEMO_BUCKETS; i++)
+		for (struct memo *m = c->memo[i]; m; m = m->next)
+			m->dsize = -1;
+	pthread_mutex_unlock(&c->memo_mu);
+	if (files)
+		*files = (unsigned)n;
+	return MFS_OK;
 }

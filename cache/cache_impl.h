@@ -28,7 +28,7 @@ struct memo;
  */
 struct job {
 	struct job *next;  /* c->jobs: jobs not yet done */
-	struct job *qnext; /* c->qhead: jobs not yet started */
+	struct job *qnext; /* c->qhead[prio]: jobs not yet started */
 	char symbol[MFS_SYMBOL_MAX + 1];
 	enum mfs_tf tf;
 	int want_year;
@@ -44,10 +44,24 @@ struct job {
 	unsigned refs;
 	/* what status.json shows (provider under c->mu) */
 	bool fundamentals;      /* a fundamentals refresh, not bars */
+	bool force;             /* refresh even if fresh */
+	enum mfs_prio prio;     /* queue level, under c->mu; raised by joiners */
+	atomic_bool background; /* its requests yield to readers' (provider.c) */
+	unsigned retries;       /* demoted retries so far */
 	int64_t created_ms;
 	atomic_uint requests;
 	char provider[32];      /* the provider asked now */
 };
+
+/*
+ * The cross-process fetch lock of (symbol, tf): _metadata/locks/SYM.TF.lock,
+ * flock'd; waits until deadline_ms. Returns an fd for mfs_cache_unlock, -1
+ * if locking is impossible (then it goes on unlocked), or -ETIMEDOUT.
+ */
+int mfs_cache_lock(struct mfs_cache *c, const char *symbol, const char *what, int64_t deadline_ms);
+void mfs_cache_unlock(int fd);
+/* A reader opened (symbol, tf, year): remembered for eviction (LRU). */
+void mfs_cache_touch(struct mfs_cache *c, const struct mfs_key *k);
 
 /* Run a fundamentals job (fundamentals.c), on a fetch thread. */
 void mfs_cache_run_fundamentals(struct mfs_cache *c, struct job *j, struct mfs_http *http);
@@ -88,6 +102,7 @@ struct mfs_job_view {
 	unsigned requests;
 	double age_s;
 	bool running;
+	enum mfs_prio prio;
 };
 /* Fills up to max views; returns how many jobs there are. */
 unsigned mfs_cache_jobs(struct mfs_cache *c, struct mfs_job_view *out, unsigned max);
@@ -100,12 +115,12 @@ struct mfs_cache {
 	struct mfs_cache_hooks hooks;
 	void *hook_arg;
 
-	pthread_mutex_t mu;      /* guards jobs, qhead/qtail, running, stopping */
+	pthread_mutex_t mu;      /* guards jobs, qhead/qtail, running*, stopping */
 	pthread_cond_t changed;  /* a job finished or a reader was cancelled */
 	pthread_cond_t work;     /* the queue has a job, or stopping */
 	struct job *jobs;
-	struct job *qhead, *qtail;
-	unsigned running;
+	struct job *qhead[MFS_PRIO__COUNT], *qtail[MFS_PRIO__COUNT];
+	unsigned running, running_bg; /* running_bg: background jobs running */
 	bool stopping;
 	atomic_bool stop; /* set once: readers give up, transfers abort */
 	pthread_t *threads;

@@ -41,6 +41,8 @@
 #define MAX_CHAIN 8
 /* how often a waiting reader looks for shutdown (ms) */
 #define WAIT_SLICE_MS 200
+/* demoted retries of a failed job (SPEC section 6) */
+#define MFS_JOB_MAX_RETRIES 3
 
 
 void mfs_cancel_init(struct mfs_cancel *cn, struct mfs_cache *c)
@@ -72,6 +74,77 @@ static struct job *find_job_locked(struct mfs_cache *c, const char *symbol, enum
 		    strcmp(j->symbol, symbol) == 0)
 			return j;
 	return NULL;
+}
+
+static const char *const prio_names[MFS_PRIO__COUNT] = {
+	"foreground", "watch", "maintenance", "prefetch",
+};
+
+const char *mfs_prio_name(enum mfs_prio p)
+{
+	return (unsigned)p < MFS_PRIO__COUNT ? prio_names[p] : "unknown";
+}
+
+static void enqueue_locked(struct mfs_cache *c, struct job *j)
+{
+	j->qnext = NULL;
+	if (c->qtail[j->prio])
+		c->qtail[j->prio]->qnext = j;
+	else
+		c->qhead[j->prio] = j;
+	c->qtail[j->prio] = j;
+	pthread_cond_broadcast(&c->work);
+}
+
+/* Take j out of its queue; false if it is not queued (running or done). */
+static bool dequeue_locked(struct mfs_cache *c, struct job *j)
+{
+	struct job *prev = NULL;
+
+	for (struct job *q = c->qhead[j->prio]; q; prev = q, q = q->qnext) {
+		if (q != j)
+			continue;
+		if (prev)
+			prev->qnext = q->qnext;
+		else
+			c->qhead[j->prio] = q->qnext;
+		if (c->qtail[j->prio] == q)
+			c->qtail[j->prio] = prev;
+		q->qnext = NULL;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The next job a fetch thread may run: the most urgent first, FIFO within
+ * a level; background jobs may not take the last free thread, so a reader's
+ * fetch always starts at once.
+ */
+static struct job *next_job_locked(struct mfs_cache *c)
+{
+	unsigned bg_max = c->n_threads > 1 ? c->n_threads - 1 : 1;
+
+	for (int p = 0; p < MFS_PRIO__COUNT; p++) {
+		struct job *j = c->qhead[p];
+		if (!j || (p != MFS_PRIO_FOREGROUND && c->running_bg >= bg_max))
+			continue;
+		dequeue_locked(c, j);
+		return j;
+	}
+	return NULL;
+}
+
+/* A more urgent waiter joined j: move it up (and its requests with it). */
+static void raise_locked(struct mfs_cache *c, struct job *j, enum mfs_prio prio)
+{
+	if (prio >= j->prio)
+		return;
+	bool queued = dequeue_locked(c, j);
+	j->prio = prio;
+	atomic_store(&j->background, prio != MFS_PRIO_FOREGROUND);
+	if (queued)
+		enqueue_locked(c, j);
 }
 
 static void remove_job_locked(struct mfs_cache *c, struct job *j)
@@ -259,7 +332,39 @@ static void run_job(struct mfs_cache *c, struct job *j, struct mfs_http *http)
 	run_bars_job(c, j, http);
 }
 
+static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct mfs_http *http);
+
+/*
+ * Another process (marketfs-ctl, or a second daemon) may be fetching the
+ * same (symbol, timeframe): a lock file serialises them, and whoever comes
+ * second finds the file installed and fresh instead of fetching it again.
+ */
 static void run_bars_job(struct mfs_cache *c, struct job *j, struct mfs_http *http)
+{
+	int lock = mfs_cache_lock(c, j->symbol, mfs_tf_name(j->tf), j->deadline_ms);
+
+	if (lock == -ETIMEDOUT) {
+		j->result = MFS_ERR_TIMEOUT;
+		snprintf(j->msg, sizeof(j->msg),
+			 "%s/%s: another process holds the fetch lock past fetch_timeout",
+			 j->symbol, mfs_tf_name(j->tf));
+		return;
+	}
+	if (!j->force && !j->incremental) {
+		struct mfs_key k = { j->symbol, j->tf, j->want_year, MFS_KIND_DATA };
+		struct mfs_file_state st;
+		if (mfs_cache_stat(c, &k, &st) == MFS_OK && st.present && !st.stale) {
+			j->result = MFS_OK; /* installed meanwhile by another process */
+			j->want_installed = true;
+			goto out;
+		}
+	}
+	run_bars_job_locked_file(c, j, http);
+out:
+	mfs_cache_unlock(lock);
+}
+
+static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct mfs_http *http)
 {
 	enum mfs_class cls = mfs_cache_classify(c, j->symbol);
 	struct mfs_provider *chain[MAX_CHAIN];
@@ -281,7 +386,7 @@ static void run_bars_job(struct mfs_cache *c, struct job *j, struct mfs_http *ht
 		char psym[128];
 		struct mfs_fetch_ctx ctx = {
 			.http = http, .prov = chain[i], .deadline_ms = j->deadline_ms, .now = now,
-			.live_requests = &j->requests,
+			.live_requests = &j->requests, .background = &j->background,
 		};
 		struct mfs_fetch_req req = {
 			.symbol = j->symbol, .provider_symbol = psym, .cls = cls, .tf = j->tf,
@@ -385,6 +490,44 @@ out:
 	mfs_fetch_result_free(&res);
 }
 
+/*
+ * Background work that failed for a passing reason (a 5xx, a rate limit,
+ * a timeout) is tried again one level lower, at most MFS_JOB_MAX_RETRIES
+ * times. A reader's fetch is not: the reader has its answer, and reading
+ * again asks again.
+ */
+static void retry_demoted_locked(struct mfs_cache *c, const struct job *j)
+{
+	if (j->prio == MFS_PRIO_FOREGROUND || j->result == MFS_OK ||
+	    !mfs_err_is_transient(j->result) ||
+	    j->retries >= MFS_JOB_MAX_RETRIES || c->stopping)
+		return;
+	struct job *r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	snprintf(r->symbol, sizeof(r->symbol), "%s", j->symbol);
+	r->tf = j->tf;
+	r->want_year = j->want_year;
+	r->year_lo = j->year_lo;
+	r->year_hi = j->year_hi;
+	r->start = j->start;
+	r->end = j->end;
+	r->incremental = j->incremental;
+	r->fundamentals = j->fundamentals;
+	r->force = j->force;
+	r->retries = j->retries + 1;
+	r->prio = j->prio + 1 < MFS_PRIO__COUNT ? j->prio + 1 : MFS_PRIO__COUNT - 1;
+	atomic_init(&r->background, true);
+	r->created_ms = mfs_now_ms();
+	r->deadline_ms = r->created_ms + (int64_t)c->cfg->fetch_timeout_s * 1000;
+	r->refs = 1;
+	r->next = c->jobs;
+	c->jobs = r;
+	enqueue_locked(c, r);
+	mfs_info("%s: retry %u of %d queued at %s priority", j->symbol, r->retries,
+		 MFS_JOB_MAX_RETRIES, mfs_prio_name(r->prio));
+}
+
 static void *fetch_thread(void *arg)
 {
 	struct mfs_cache *c = arg;
@@ -394,33 +537,47 @@ static void *fetch_thread(void *arg)
 		mfs_http_set_abort(http, &c->stop);
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		while (!c->qhead && !c->stopping)
+		struct job *j;
+
+		while (!(j = next_job_locked(c)) && !c->stopping)
 			pthread_cond_wait(&c->work, &c->mu);
-		if (!c->qhead)
-			break;
-		struct job *j = c->qhead;
-		c->qhead = j->qnext;
-		if (!c->qhead)
-			c->qtail = NULL;
+		if (!j && c->stopping) {
+			/* drain: no job is started once stopping */
+			for (int p = 0; p < MFS_PRIO__COUNT && !j; p++)
+				if ((j = c->qhead[p]))
+					dequeue_locked(c, j);
+			if (!j)
+				break;
+		}
+		bool bg = j->prio != MFS_PRIO_FOREGROUND;
 		if (c->stopping || !http) {
 			j->result = c->stopping ? MFS_ERR_CANCELLED : MFS_ERR_NOMEM;
 			snprintf(j->msg, sizeof(j->msg), "%s",
 				 c->stopping ? "marketfs is shutting down" : "out of memory");
 		} else {
 			c->running++;
+			c->running_bg += bg;
 			pthread_mutex_unlock(&c->mu);
 			run_job(c, j, http);
 			pthread_mutex_lock(&c->mu);
 			c->running--;
+			c->running_bg -= bg;
 		}
 		j->done = true;
 		remove_job_locked(c, j);
+		retry_demoted_locked(c, j);
 		pthread_cond_broadcast(&c->changed);
+		pthread_cond_broadcast(&c->work); /* a background slot may be free */
 		job_unref_locked(c, j);
 	}
 	pthread_mutex_unlock(&c->mu);
 	mfs_http_free(http);
 	return NULL;
+}
+
+enum mfs_err mfs_cache_start_workers(struct mfs_cache *c, struct mfs_error *err)
+{
+	return mfs_cache_start_pool(c, err);
 }
 
 enum mfs_err mfs_cache_start_pool(struct mfs_cache *c, struct mfs_error *err)
@@ -480,19 +637,16 @@ enum mfs_err mfs_cache_wait_job(struct mfs_cache *c, struct job *fresh, struct m
 	pthread_mutex_lock(&c->mu);
 	struct job *j = find_job_locked(c, fresh->symbol, fresh->tf, year);
 	if (j) {
+		raise_locked(c, j, fresh->prio);
 		free(fresh);
 	} else {
 		j = fresh;
 		j->refs = 1; /* the queue's */
 		j->created_ms = mfs_now_ms();
+		atomic_store(&j->background, j->prio != MFS_PRIO_FOREGROUND);
 		j->next = c->jobs;
 		c->jobs = j;
-		if (c->qtail)
-			c->qtail->qnext = j;
-		else
-			c->qhead = j;
-		c->qtail = j;
-		pthread_cond_signal(&c->work);
+		enqueue_locked(c, j);
 	}
 	j->refs++; /* this waiter's */
 	bool stopping = false;
@@ -529,6 +683,15 @@ enum mfs_err mfs_cache_wait_job(struct mfs_cache *c, struct job *fresh, struct m
 enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 			      struct mfs_cancel *cancel, struct mfs_error *err)
 {
+	const struct mfs_ensure_opts o = { .prio = MFS_PRIO_FOREGROUND, .is_read = true };
+
+	return mfs_cache_ensure_opts(c, k, cancel, &o, err);
+}
+
+enum mfs_err mfs_cache_ensure_opts(struct mfs_cache *c, const struct mfs_key *k,
+				   struct mfs_cancel *cancel, const struct mfs_ensure_opts *o,
+				   struct mfs_error *err)
+{
 	struct mfs_file_state st;
 	char why[256];
 	int64_t deadline_ms = mfs_now_ms() + (int64_t)c->cfg->fetch_timeout_s * 1000;
@@ -548,22 +711,31 @@ enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 		if (rc != MFS_OK)
 			return mfs_error_set(err, rc, "%s/%s/%d: cannot read the cache", k->symbol,
 					     mfs_tf_name(k->tf), k->year);
+		if (st.present && o->force && !waited_once)
+			st.stale = true; /* refresh it anyway */
 		if (st.present && (!st.stale || waited_once)) {
-			if (!waited_once)
+			if (!waited_once && o->is_read) {
 				atomic_fetch_add(&c->hits, 1);
+				mfs_cache_touch(c, k);
+			}
 			return MFS_OK;
 		}
 		if (c->cfg->offline) {
 			if (st.present) {
-				atomic_fetch_add(&c->hits, 1);
+				if (o->is_read) {
+					atomic_fetch_add(&c->hits, 1);
+					mfs_cache_touch(c, k);
+				}
 				return MFS_OK;
 			}
 			return mfs_error_set(err, MFS_ERR_OFFLINE,
 					     "%s/%s/%d is not cached and marketfs is offline",
 					     k->symbol, mfs_tf_name(k->tf), k->year);
 		}
-		if (!waited_once)
+		if (!waited_once && o->is_read) {
 			atomic_fetch_add(&c->misses, 1);
+			mfs_cache_touch(c, k);
+		}
 		if (st.present)
 			last_t = mfs_cache_last_bar(c, k->symbol, k->tf, k->year);
 
@@ -574,6 +746,8 @@ enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 		fresh->tf = k->tf;
 		fresh->want_year = k->year;
 		fresh->deadline_ms = deadline_ms;
+		fresh->prio = o->prio;
+		fresh->force = o->force;
 		rc = plan(c, fresh, &st, last_t, err);
 		if (rc != MFS_OK) {
 			free(fresh);
@@ -651,9 +825,10 @@ unsigned mfs_cache_jobs(struct mfs_cache *c, struct mfs_job_view *out, unsigned 
 			continue;
 		struct mfs_job_view *v = &out[n];
 		bool queued = false;
-		for (struct job *q = c->qhead; q; q = q->qnext)
-			if (q == j)
-				queued = true;
+		for (int p = 0; p < MFS_PRIO__COUNT; p++)
+			for (struct job *q = c->qhead[p]; q; q = q->qnext)
+				if (q == j)
+					queued = true;
 		snprintf(v->symbol, sizeof(v->symbol), "%s", j->symbol);
 		if (j->fundamentals)
 			snprintf(v->what, sizeof(v->what), "fundamentals");
@@ -664,6 +839,7 @@ unsigned mfs_cache_jobs(struct mfs_cache *c, struct mfs_job_view *out, unsigned 
 				 j->year_lo, j->year_hi);
 		snprintf(v->provider, sizeof(v->provider), "%s", j->provider);
 		v->requests = atomic_load(&j->requests);
+		v->prio = j->prio;
 		v->age_s = (double)(now - j->created_ms) / 1000.0;
 		v->running = !queued;
 	}

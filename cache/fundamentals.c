@@ -233,7 +233,8 @@ void mfs_cache_run_fundamentals(struct mfs_cache *c, struct job *j, struct mfs_h
 		const struct mfs_provider_ops *ops = mfs_provider_ops(chain[i]);
 		struct mfs_fetch_ctx ctx = { .http = http, .prov = chain[i],
 					     .deadline_ms = j->deadline_ms, .now = mfs_wall_now(),
-					     .live_requests = &j->requests };
+					     .live_requests = &j->requests,
+					     .background = &j->background };
 		struct mfs_fundamentals f = { 0 };
 		char psym[128];
 		enum mfs_err rc;
@@ -284,8 +285,23 @@ static bool fresh(const struct mfs_cache *c, const struct newest *nw)
 	return nw->newest && mfs_wall_now() - nw->newest < c->cfg->fundamentals_ttl_s;
 }
 
+static enum mfs_err ensure_prio(struct mfs_cache *c, const char *symbol, struct mfs_cancel *cancel,
+				enum mfs_prio prio, bool force, struct mfs_error *err);
+
 enum mfs_err mfs_cache_fundamentals_ensure(struct mfs_cache *c, const char *symbol,
 					   struct mfs_cancel *cancel, struct mfs_error *err)
+{
+	return ensure_prio(c, symbol, cancel, MFS_PRIO_FOREGROUND, false, err);
+}
+
+enum mfs_err mfs_cache_fundamentals_refresh(struct mfs_cache *c, const char *symbol,
+					    enum mfs_prio prio, bool force, struct mfs_error *err)
+{
+	return ensure_prio(c, symbol, NULL, prio, force, err);
+}
+
+static enum mfs_err ensure_prio(struct mfs_cache *c, const char *symbol, struct mfs_cancel *cancel,
+				enum mfs_prio prio, bool force, struct mfs_error *err)
 {
 	struct newest nw;
 	struct job *j;
@@ -295,7 +311,7 @@ enum mfs_err mfs_cache_fundamentals_ensure(struct mfs_cache *c, const char *symb
 	int jy;
 
 	find_newest(c, symbol, &nw);
-	if (fresh(c, &nw) || (c->cfg->offline && nw.newest))
+	if ((!force && fresh(c, &nw)) || (c->cfg->offline && nw.newest))
 		return MFS_OK;
 	if (c->cfg->offline)
 		return mfs_error_set(err, MFS_ERR_OFFLINE,
@@ -306,6 +322,8 @@ enum mfs_err mfs_cache_fundamentals_ensure(struct mfs_cache *c, const char *symb
 	snprintf(j->symbol, sizeof(j->symbol), "%s", symbol);
 	j->tf = MFS_TF_INVALID;
 	j->fundamentals = true;
+	j->prio = prio;
+	j->force = force;
 	j->deadline_ms = mfs_now_ms() + (int64_t)c->cfg->fetch_timeout_s * 1000;
 	rc = mfs_cache_wait_job(c, j, cancel, j->deadline_ms, &jr, msg, sizeof(msg), &installed,
 				&jy);

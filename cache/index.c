@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,15 +112,18 @@ static void remove_db(const char *path)
 	unlink(p);
 }
 
-/* Refill files and symbols from every sidecar in the tree. */
-static void rebuild(struct mfs_index *idx, const struct mfs_store *st)
+static int run(struct mfs_index *idx, sqlite3_stmt **out, const char *sql, const char *types,
+	       ...);
+
+/* Refill files and symbols from every sidecar in the tree; returns pairs seen. */
+static int rebuild(struct mfs_index *idx, const struct mfs_store *st)
 {
 	DIR *root = opendir(st->root);
 	struct dirent *sd;
 	unsigned files = 0;
 
 	if (!root)
-		return;
+		return 0;
 	exec(idx->db, "BEGIN");
 	while ((sd = readdir(root))) {
 		if (!mfs_symbol_valid(sd->d_name) || strcmp(sd->d_name, "_metadata") == 0)
@@ -167,6 +171,76 @@ static void rebuild(struct mfs_index *idx, const struct mfs_store *st)
 	exec(idx->db, "COMMIT");
 	closedir(root);
 	mfs_notice("index.db rebuilt from the cache tree (%u files)", files);
+	return (int)files;
+}
+
+int mfs_index_rebuild(struct mfs_index *idx, const struct mfs_store *st)
+{
+	/*
+	 * Forget what only the tree can confirm (verified files, scores, zones);
+	 * keep the negative cache and the maintenance log, which the tree
+	 * cannot tell.
+	 */
+	if (exec(idx->db, "DELETE FROM files; DELETE FROM quality; DELETE FROM symbols;") < 0)
+		return -1;
+	return rebuild(idx, st);
+}
+
+int mfs_index_touch(struct mfs_index *idx, const char *symbol, enum mfs_tf tf, int year,
+		    int64_t now)
+{
+	int rc;
+
+	pthread_mutex_lock(&idx->mu);
+	rc = run(idx, NULL, "UPDATE files SET last_read=?4 WHERE symbol=?1 AND tf=?2 AND year=?3",
+		 "ssdi", symbol, mfs_tf_name(tf), year, now);
+	pthread_mutex_unlock(&idx->mu);
+	return rc;
+}
+
+sqlite3 *mfs_index_db(struct mfs_index *idx)
+{
+	return idx->db;
+}
+
+pthread_mutex_t *mfs_index_lock(struct mfs_index *idx)
+{
+	return &idx->mu;
+}
+
+/*
+ * Each process using the cache (the daemon, marketfs-ctl) leaves
+ * _metadata/running.<pid> while it works. A sentinel whose process is gone
+ * means a crash: it is removed, and index.db is rebuilt, unless another
+ * process is still using it (then its tables are kept; files are verified
+ * on use anyway). Returns whether to rebuild.
+ */
+static bool check_sentinels(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool crashed = false, live = false;
+
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, "running", 7) != 0)
+			continue;
+		pid = de->d_name[7] == '.' ? strtol(de->d_name + 8, &end, 10) : 0;
+		if (de->d_name[7] == '\0' || pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+			char p[4400];
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+			unlink(p);
+			crashed = true;
+		} else {
+			live = true;
+		}
+	}
+	closedir(d);
+	return crashed && !live;
 }
 
 struct mfs_index *mfs_index_open(const struct mfs_store *st, bool *rebuilt, struct mfs_error *err)
@@ -186,11 +260,11 @@ struct mfs_index *mfs_index_open(const struct mfs_store *st, bool *rebuilt, stru
 		mfs_error_set(err, MFS_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
 		goto fail;
 	}
-	snprintf(idx->sentinel, sizeof(idx->sentinel), "%s/running", dir);
+	snprintf(idx->sentinel, sizeof(idx->sentinel), "%s/running.%ld", dir, (long)getpid());
 	snprintf(path, sizeof(path), "%s/index.db", dir);
 	existed = access(path, F_OK) == 0;
-	if (access(idx->sentinel, F_OK) == 0) {
-		mfs_notice("previous run did not stop cleanly: rebuilding index.db");
+	if (check_sentinels(dir)) {
+		mfs_notice("a previous run did not stop cleanly: rebuilding index.db");
 		suspect = true;
 	}
 	if (suspect)

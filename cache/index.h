@@ -11,6 +11,7 @@
 #ifndef MARKETFS_CACHE_INDEX_H
 #define MARKETFS_CACHE_INDEX_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -60,6 +61,19 @@ int mfs_index_get_negative(struct mfs_index *idx, const char *symbol, int64_t no
 			   int64_t *until);
 int mfs_index_put_negative(struct mfs_index *idx, const char *symbol, int64_t until,
 			   const char *reason);
+
+/* Empty the rebuildable tables and refill them from the tree; pairs or -1. */
+int mfs_index_rebuild(struct mfs_index *idx, const struct mfs_store *st);
+/* Record a read of a file (last_read, for least-recently-read eviction). */
+int mfs_index_touch(struct mfs_index *idx, const char *symbol, enum mfs_tf tf, int year,
+		    int64_t now);
+/*
+ * The connection and its lock, for modules with tables of their own
+ * (eviction, maintenance); hold the lock for every statement.
+ */
+struct sqlite3;
+struct sqlite3 *mfs_index_db(struct mfs_index *idx);
+pthread_mutex_t *mfs_index_lock(struct mfs_index *idx);
 
 /* Quality of each cached file, for _metadata/quality_scores.json. */
 struct mfs_quality_row {

@@ -650,6 +650,9 @@ void mfs_config_defaults(struct mfs_config *cfg)
 		pc->user_agent = NULL;
 	}
 	cfg->fundamentals_ttl_s = MFS_DEFAULT_FUNDAMENTALS_TTL_S;
+	cfg->maintenance = true;
+	cfg->maintenance_stock_min = MFS_DEFAULT_MAINTENANCE_STOCK_MIN;
+	cfg->maintenance_crypto_min = MFS_DEFAULT_MAINTENANCE_CRYPTO_MIN;
 	/* SPEC section 2: FMP > Yahoo > Alpha Vantage > Polygon > others */
 	static const enum mfs_provider_id prio[] = { MFS_PROV_FMP, MFS_PROV_YAHOO,
 						     MFS_PROV_ALPHAVANTAGE, MFS_PROV_POLYGON,

@@ -72,6 +72,7 @@ struct mfs_node {
 	 */
 	unsigned v_open;
 	size_t v_len;
+	unsigned opens;       /* open handles of a data or sidecar file */
 	struct mfs_node *by_ino_next, *by_key_next;
 };
 
@@ -94,6 +95,9 @@ struct mfs_node *mfs_inodes_get(struct mfs_inodes *t, fuse_ino_t ino);
 fuse_ino_t mfs_inodes_find(struct mfs_inodes *t, enum mfs_node_kind kind, const char *symbol,
 			   enum mfs_tf tf, int year);
 void mfs_inodes_forget(struct mfs_inodes *t, fuse_ino_t ino, uint64_t n);
+/* Open handles of the node for a key (0 if none), under the table lock. */
+unsigned mfs_inodes_opens(struct mfs_inodes *t, enum mfs_node_kind kind, const char *symbol,
+			  enum mfs_tf tf, int year);
 /* The table lock, for the page-cache fields of a node. */
 pthread_mutex_t *mfs_inodes_lock(struct mfs_inodes *t);
 

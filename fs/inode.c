@@ -196,3 +196,13 @@ void mfs_inodes_forget(struct mfs_inodes *t, fuse_ino_t ino, uint64_t count)
 out:
 	pthread_mutex_unlock(&t->mu);
 }
+
+unsigned mfs_inodes_opens(struct mfs_inodes *t, enum mfs_node_kind kind, const char *symbol,
+			  enum mfs_tf tf, int year)
+{
+	pthread_mutex_lock(&t->mu);
+	struct mfs_node *n = find_locked(t, kind, symbol, tf, year, "");
+	unsigned opens = n ? n->opens : 0;
+	pthread_mutex_unlock(&t->mu);
+	return opens;
+}

@@ -51,6 +51,7 @@
 struct handle {
 	atomic_uint refs;
 	fuse_ino_t vfile_ino; /* a generated file's inode (its v_open counts us) */
+	fuse_ino_t data_ino;  /* a data or sidecar file's inode (its opens count us) */
 	int fd;      /* the cache file, this version for as long as it is open */
 	char *buf;   /* or a generated file's snapshot (fd = -1) */
 	size_t len;
@@ -585,6 +586,21 @@ static void vfile_closed(struct mfs_fs *fs, struct handle *h)
 	h->vfile_ino = 0;
 }
 
+/* A data or sidecar file's handle goes. */
+static void data_closed(struct mfs_fs *fs, struct handle *h)
+{
+	struct mfs_node *n;
+
+	if (!h->data_ino)
+		return;
+	n = mfs_inodes_get(fs->inodes, h->data_ino);
+	pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
+	if (n && n->opens)
+		n->opens--;
+	pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
+	h->data_ino = 0;
+}
+
 /* A fundamentals snapshot: an immutable file of the cache. */
 static void open_snapshot(fuse_req_t req, struct mfs_fs *fs, const struct mfs_node *n,
 			  struct fuse_file_info *fi)
@@ -743,8 +759,14 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->keep_cache = 1;
 	fi->fh = (uint64_t)(uintptr_t)h;
-	if (fuse_reply_open(req, fi) != 0)
-		handle_put(h); /* the opener went away (interrupted just now) */
+	pthread_mutex_lock(mfs_inodes_lock(fs->inodes));
+	n->opens++; /* eviction leaves it alone */
+	h->data_ino = n->ino;
+	pthread_mutex_unlock(mfs_inodes_lock(fs->inodes));
+	if (fuse_reply_open(req, fi) != 0) {
+		data_closed(fs, h); /* the opener went away (interrupted just now) */
+		handle_put(h);
+	}
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -774,6 +796,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 	(void)ino;
 	vfile_closed(fs_of(req), h);
+	data_closed(fs_of(req), h);
 	handle_put(h);
 	fuse_reply_err(req, 0);
 }
@@ -954,6 +977,15 @@ static void fs_unknown_symbol(void *arg, const char *symbol)
 		fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, symbol, strlen(symbol));
 }
 
+/* Eviction asks: is this year's data or sidecar open right now? */
+static bool fs_is_open(void *arg, const char *symbol, enum mfs_tf tf, int year)
+{
+	struct mfs_fs *fs = arg;
+
+	return mfs_inodes_opens(fs->inodes, MFS_NODE_DATA, symbol, tf, year) > 0 ||
+	       mfs_inodes_opens(fs->inodes, MFS_NODE_SIDECAR, symbol, tf, year) > 0;
+}
+
 /* SIGTERM or unmount: fuse_session_exit() was called. */
 static bool fs_exiting(void *arg)
 {
@@ -980,4 +1012,5 @@ const struct mfs_cache_hooks mfs_fs_hooks = {
 	.unknown_symbol = fs_unknown_symbol,
 	.snapshot_removed = fs_snapshot_removed,
 	.exiting = fs_exiting,
+	.is_open = fs_is_open,
 };

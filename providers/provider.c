@@ -71,17 +71,27 @@ static void refill(struct mfs_provider *p, int64_t now)
 
 /* Take one token, waiting as needed; fails if the wait passes the deadline. */
 static enum mfs_err take_token(struct mfs_provider *p, struct mfs_http *h, int64_t deadline_ms,
-			       struct mfs_error *err)
+			       bool background, struct mfs_error *err)
 {
+	bool counted = false;
+
 	for (;;) {
 		int64_t now = mfs_now_ms(), wait;
 
 		pthread_mutex_lock(&p->mu);
 		refill(p, now);
-		if (p->blocked_until_ms > now) {
+		if (!background && !counted) {
+			p->fg_waiting++;
+			counted = true;
+		}
+		if (background && p->fg_waiting > 0) {
+			wait = 20; /* a reader is waiting: let it have the token */
+		} else if (p->blocked_until_ms > now) {
 			wait = p->blocked_until_ms - now;
 		} else if (p->tokens >= 1.0) {
 			p->tokens -= 1.0;
+			if (counted)
+				p->fg_waiting--;
 			pthread_mutex_unlock(&p->mu);
 			return MFS_OK;
 		} else {
@@ -89,14 +99,21 @@ static enum mfs_err take_token(struct mfs_provider *p, struct mfs_http *h, int64
 			wait = (int64_t)ceil((1.0 - p->tokens) / rate);
 		}
 		pthread_mutex_unlock(&p->mu);
-		if (deadline_ms && now + wait > deadline_ms)
-			return mfs_error_set(err, MFS_ERR_RATE_LIMIT,
-					     "%s: rate limit: next request allowed in %.1f s, "
-					     "after the fetch deadline",
-					     p->ops->name, (double)wait / 1000.0);
-		if (!sleep_ms(h, wait < 1 ? 1 : wait))
+		if ((deadline_ms && now + wait > deadline_ms) || !sleep_ms(h, wait < 1 ? 1 : wait)) {
+			bool late = deadline_ms && now + wait > deadline_ms;
+			if (counted) {
+				pthread_mutex_lock(&p->mu);
+				p->fg_waiting--;
+				pthread_mutex_unlock(&p->mu);
+			}
+			if (late)
+				return mfs_error_set(err, MFS_ERR_RATE_LIMIT,
+						     "%s: rate limit: next request allowed in %.1f s, "
+						     "after the fetch deadline",
+						     p->ops->name, (double)wait / 1000.0);
 			return mfs_error_set(err, MFS_ERR_CANCELLED, "%s: shutting down",
 					     p->ops->name);
+		}
 	}
 }
 
@@ -162,7 +179,8 @@ enum mfs_err mfs_provider_get(struct mfs_fetch_ctx *ctx, const char *path_and_qu
 	for (unsigned attempt = 0; attempt < MFS_HTTP_MAX_TRIES; attempt++) {
 		int64_t wait;
 
-		rc = take_token(p, ctx->http, ctx->deadline_ms, err);
+		rc = take_token(p, ctx->http, ctx->deadline_ms,
+				ctx->background && atomic_load(ctx->background), err);
 		if (rc != MFS_OK)
 			return rc;
 		mfs_http_response_free(resp);

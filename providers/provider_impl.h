@@ -18,6 +18,7 @@ struct mfs_provider {
 	double tokens;
 	int64_t refilled_ms;
 	int64_t blocked_until_ms; /* from Retry-After / 418 */
+	unsigned fg_waiting;      /* readers' requests waiting for a token */
 	uint64_t rng;
 	uint64_t successes, errors;   /* fetches (mfs_provider_note) */
 	uint64_t requests;            /* HTTP requests sent */

@@ -30,6 +30,25 @@ struct mfs_key {
 	enum mfs_cache_kind kind;
 };
 
+/*
+ * Priorities of provider work (SPEC section 6): a reader waiting goes first,
+ * then the watch list, maintenance, and prefetching.
+ */
+enum mfs_prio {
+	MFS_PRIO_FOREGROUND = 0,
+	MFS_PRIO_WATCH,
+	MFS_PRIO_MAINTENANCE,
+	MFS_PRIO_PREFETCH,
+	MFS_PRIO__COUNT
+};
+const char *mfs_prio_name(enum mfs_prio p); /* "foreground", "watch", ... */
+
+struct mfs_ensure_opts {
+	enum mfs_prio prio;
+	bool force;      /* fetch even if the file is fresh (marketfs-ctl refresh) */
+	bool is_read;    /* a reader's open: counted in hits/misses and for LRU */
+};
+
 struct mfs_file_state {
 	bool present;          /* a verified data+sidecar pair is cached */
 	bool stale;            /* present, and stale_after has passed */
@@ -67,11 +86,18 @@ struct mfs_cache_hooks {
 	 * second, so that SIGTERM is not held up by a slow provider.
 	 */
 	bool (*exiting)(void *arg);
+	/* Is this file open right now (eviction never removes it)? May be NULL. */
+	bool (*is_open)(void *arg, const char *symbol, enum mfs_tf tf, int year);
 };
 
 struct mfs_cache *mfs_cache_open(const struct mfs_config *cfg, struct mfs_error *err);
-/* Start the fetch pool (after daemonizing: fork keeps only one thread). */
+/*
+ * Start the fetch pool and the scheduler (watch list, daily maintenance,
+ * eviction): the daemon, after daemonizing (fork keeps only one thread).
+ */
 enum mfs_err mfs_cache_start(struct mfs_cache *c, struct mfs_error *err);
+/* Start the fetch pool only (marketfs-ctl: no background work of its own). */
+enum mfs_err mfs_cache_start_workers(struct mfs_cache *c, struct mfs_error *err);
 void mfs_cache_set_hooks(struct mfs_cache *c, const struct mfs_cache_hooks *hooks, void *arg);
 /* Stop: wake every waiting reader (EINTR) and abort requests in flight. */
 void mfs_cache_shutdown(struct mfs_cache *c);
@@ -143,6 +169,49 @@ enum mfs_err mfs_cache_status_json(struct mfs_cache *c, char **out, size_t *len,
 				   struct mfs_error *err);
 enum mfs_err mfs_cache_metrics_text(struct mfs_cache *c, char **out, size_t *len,
 				    struct mfs_error *err);
+
+/*
+ * mfs_cache_ensure with options: background work (watch, maintenance,
+ * prefetch) waits behind readers; force refreshes a fresh file too.
+ */
+enum mfs_err mfs_cache_ensure_opts(struct mfs_cache *c, const struct mfs_key *k,
+				   struct mfs_cancel *cancel, const struct mfs_ensure_opts *o,
+				   struct mfs_error *err);
+
+/* ---- eviction (evict.c) ---- */
+struct mfs_evict_report {
+	uint64_t limit_bytes;    /* cache_max_size (0: none) */
+	uint64_t target_bytes;   /* what eviction cleans down to */
+	uint64_t before_bytes, after_bytes; /* data + sidecars + snapshots */
+	uint64_t free_before, free_after;   /* free bytes on the file system */
+	unsigned removed_files;  /* pairs removed (or that would be, dry run) */
+	uint64_t removed_bytes;
+	unsigned skipped_open, skipped_watched;
+};
+/*
+ * Apply cache_max_size and free_space_floor now: when over either,
+ * remove the least recently read year files (data and sidecar) until the
+ * cache is at MFS_EVICT_LOW_WATER of the limit and the floor is free;
+ * never a file open right now, never a watched symbol's file. With
+ * dry_run nothing is removed. each (may be NULL) is called per file
+ * ("AAPL/1d/2019.csv.gz", bytes).
+ */
+enum mfs_err mfs_cache_evict(struct mfs_cache *c, bool dry_run, struct mfs_evict_report *r,
+			     void (*each)(void *arg, const char *rel, uint64_t bytes), void *arg,
+			     struct mfs_error *err);
+/* Is the cache over its limit or under its free-space floor? */
+bool mfs_cache_over_limit(struct mfs_cache *c);
+
+/* A fundamentals refresh at a priority (maintenance); like ..._ensure. */
+enum mfs_err mfs_cache_fundamentals_refresh(struct mfs_cache *c, const char *symbol,
+					    enum mfs_prio prio, bool force, struct mfs_error *err);
+
+/* The cache directory and the configuration the cache was opened with. */
+const char *mfs_cache_root(const struct mfs_cache *c);
+const struct mfs_config *mfs_cache_config(const struct mfs_cache *c);
+
+/* Rebuild index.db from the tree now (marketfs-ctl reindex). */
+enum mfs_err mfs_cache_reindex(struct mfs_cache *c, unsigned *files, struct mfs_error *err);
 
 /* Open the cached file read-only; returns an fd or -errno. */
 int mfs_cache_open_file(struct mfs_cache *c, const struct mfs_key *k);

@@ -56,6 +56,13 @@ struct mfs_config {
 	struct mfs_watch *watch;
 	unsigned n_watch;
 	int64_t fundamentals_ttl_s;  /* snapshots older than this are refreshed */
+	/* eviction (SPEC section 6): 0 = no limit / no floor */
+	int64_t cache_max_size;      /* bytes (cache_max_size = 20G) */
+	int64_t free_space_floor;    /* bytes kept free on the cache's file system */
+	/* daily maintenance (SPEC section 6) */
+	bool maintenance;            /* run it (default true) */
+	int maintenance_stock_min;   /* minutes after midnight New York (17:00) */
+	int maintenance_crypto_min;  /* minutes after midnight UTC (00:05) */
 	/* fundamentals_priority: providers in merge order (combined.json) */
 	enum mfs_provider_id fundamentals_priority[MFS_PROV__COUNT];
 	unsigned n_fundamentals_priority;

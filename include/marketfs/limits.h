@@ -15,6 +15,9 @@
 #define MFS_DEFAULT_FUSE_THREADS 64
 #define MFS_DEFAULT_MIN_QUALITY 0.5
 #define MFS_DEFAULT_FUNDAMENTALS_TTL_S (7 * 86400)
+#define MFS_DEFAULT_MAINTENANCE_STOCK_MIN (17 * 60)  /* 17:00 America/New_York */
+#define MFS_DEFAULT_MAINTENANCE_CRYPTO_MIN 5         /* 00:05 UTC */
+#define MFS_EVICT_LOW_WATER 0.8  /* eviction cleans down to 80% of the limit */
 
 #define MFS_HTTP_MAX_BODY_BYTES (64L * 1024 * 1024)
 #define MFS_HTTP_CONNECT_TIMEOUT_S 10

@@ -60,6 +60,13 @@ struct mfs_fetch_ctx {
 	unsigned requests;           /* HTTP requests sent (retries count) */
 	atomic_uint *live_requests;  /* if set, also counted here as they go
 					(status.json shows a fetch's progress) */
+	/*
+	 * If set and true, this is background work (watch list, maintenance,
+	 * prefetch): each request waits while a reader's request waits for the
+	 * same provider, so a reader never waits behind more than the one
+	 * background request already in flight.
+	 */
+	const atomic_bool *background;
 };
 
 struct mfs_provider_ops {

@@ -76,7 +76,7 @@ static void teardown(void)
 {
 	if (cache) {
 		char sentinel[512];
-		snprintf(sentinel, sizeof(sentinel), "%s/_metadata/running", tmpdir);
+		snprintf(sentinel, sizeof(sentinel), "%s/_metadata/running.%ld", tmpdir, (long)getpid());
 		ck_assert_msg(access(sentinel, F_OK) == 0, "no running sentinel while open");
 		mfs_cache_close(cache);
 		cache = NULL;
