@@ -242,7 +242,7 @@ enum mfs_err mfs_cache_status_json(struct mfs_cache *c, char **out, size_t *len,
 	       *queue = json_object(), *errs = json_array();
 	struct mfs_job_view views[JOB_VIEWS];
 	unsigned long long bytes = 0, files = 0;
-	unsigned n = mfs_cache_jobs(c, views, JOB_VIEWS), queued = 0;
+	unsigned n = mfs_cache_jobs(c, views, JOB_VIEWS), queued[MFS_PRIO__COUNT] = { 0 };
 	double oldest = 0;
 	enum mfs_err rc;
 
@@ -260,7 +260,7 @@ enum mfs_err mfs_cache_status_json(struct mfs_cache *c, char **out, size_t *len,
 	json_object_set_new(o, "cache", cache);
 	for (unsigned i = 0; i < n && i < JOB_VIEWS; i++) {
 		if (!views[i].running) {
-			queued++;
+			queued[views[i].prio]++;
 			if (views[i].age_s > oldest)
 				oldest = views[i].age_s;
 			continue;
@@ -270,13 +270,14 @@ enum mfs_err mfs_cache_status_json(struct mfs_cache *c, char **out, size_t *len,
 		json_object_set_new(f, "what", json_string(views[i].what));
 		json_object_set_new(f, "provider", views[i].provider[0]
 						   ? json_string(views[i].provider) : json_null());
+		json_object_set_new(f, "priority", json_string(mfs_prio_name(views[i].prio)));
 		json_object_set_new(f, "requests", json_integer(views[i].requests));
 		json_object_set_new(f, "running_s", json_real(views[i].age_s));
 		json_array_append_new(fl, f);
 	}
 	json_object_set_new(o, "in_flight", fl);
-	/* one level today: every fetch is a reader's (foreground) */
-	json_object_set_new(queue, "foreground", json_integer(queued));
+	for (int p = 0; p < MFS_PRIO__COUNT; p++)
+		json_object_set_new(queue, mfs_prio_name((enum mfs_prio)p), json_integer(queued[p]));
 	json_object_set_new(queue, "oldest_s", json_real(oldest));
 	json_object_set_new(o, "queue", queue);
 	pthread_mutex_lock(&c->errs_mu);
@@ -345,10 +346,14 @@ enum mfs_err mfs_cache_metrics_text(struct mfs_cache *c, char **out, size_t *len
 	struct mfs_job_view views[JOB_VIEWS];
 	unsigned long long bytes = 0, files = 0;
 	unsigned n = mfs_cache_jobs(c, views, JOB_VIEWS), running = 0;
+	unsigned queued[MFS_PRIO__COUNT] = { 0 };
 	struct mfs_provider_stats st[MFS_PROV__COUNT];
 
-	for (unsigned i = 0; i < n && i < JOB_VIEWS; i++)
+	for (unsigned i = 0; i < n && i < JOB_VIEWS; i++) {
 		running += views[i].running;
+		if (!views[i].running)
+			queued[views[i].prio]++;
+	}
 	tree_size(c->store.root, 0, &bytes, &files);
 	for (int p = 0; p < MFS_PROV__COUNT; p++)
 		mfs_provider_stats(mfs_providers_get(c->provs, (enum mfs_provider_id)p), &st[p]);
@@ -373,7 +378,9 @@ enum mfs_err mfs_cache_metrics_text(struct mfs_cache *c, char **out, size_t *len
 	family(&t, "marketfs_fetches_in_flight", "gauge", "Fetches running now.");
 	put(&t, "marketfs_fetches_in_flight %u\n", running);
 	family(&t, "marketfs_fetch_queue", "gauge", "Fetches waiting, by priority.");
-	put(&t, "marketfs_fetch_queue{priority=\"foreground\"} %u\n", n - running);
+	for (int p = 0; p < MFS_PRIO__COUNT; p++)
+		put(&t, "marketfs_fetch_queue{priority=\"%s\"} %u\n", mfs_prio_name((enum mfs_prio)p),
+		    queued[p]);
 
 	family(&t, "marketfs_provider_requests_total", "counter", "HTTP requests sent.");
 	for (int p = 0; p < MFS_PROV__COUNT; p++)
