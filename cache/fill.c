@@ -790,8 +790,11 @@ enum mfs_err mfs_cache_ensure_opts(struct mfs_cache *c, const struct mfs_key *k,
 			}
 			return mfs_error_set(err, jr, "%s", msg);
 		}
-		if (installed && jwant == k->year)
+		if (installed && jwant == k->year) {
+			if (o->is_read)
+				mfs_cache_touch(c, k); /* now that its row exists */
 			return MFS_OK;
+		}
 		/*
 		 * The job we joined covered other years too; look again, and plan
 		 * a job of our own if the year is still not there.

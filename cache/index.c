@@ -379,8 +379,11 @@ int mfs_index_put_file(struct mfs_index *idx, const char *symbol, enum mfs_tf tf
 
 	pthread_mutex_lock(&idx->mu);
 	rc = run(idx, NULL,
-		 "INSERT OR REPLACE INTO files(symbol, tf, year, size, mtime_ns, sha256,"
-		 " last_updated, stale_after) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+		 "INSERT INTO files(symbol, tf, year, size, mtime_ns, sha256, last_updated,"
+		 " stale_after) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"
+		 " ON CONFLICT(symbol, tf, year) DO UPDATE SET size=excluded.size,"
+		 " mtime_ns=excluded.mtime_ns, sha256=excluded.sha256,"
+		 " last_updated=excluded.last_updated, stale_after=excluded.stale_after",
 		 "ssdiisii", symbol, mfs_tf_name(tf), year, f->size, f->mtime_ns, f->sha256,
 		 f->last_updated, f->stale_after);
 	pthread_mutex_unlock(&idx->mu);

@@ -94,6 +94,8 @@ enum key_type {
 	KEY_STRING,   /* char *: printable text, "" meaning NULL */
 	KEY_SECRET,   /* char *: an API key, "" meaning NULL; never quoted back */
 	KEY_PROVIDERS, /* fundamentals_priority: a list of provider names */
+	KEY_SIZE,     /* int64_t: bytes, plain or with K, M, G, T; 0 = off */
+	KEY_CLOCK,    /* int: a time of day HH:MM, as minutes after midnight */
 };
 
 struct key_desc {
@@ -122,6 +124,15 @@ static const struct key_desc global_keys[] = {
 	{ "fundamentals_ttl", KEY_DURATION, offsetof(struct mfs_config, fundamentals_ttl_s),
 	  60, 365 * MFS_SECONDS_PER_DAY },
 	{ "fundamentals_priority", KEY_PROVIDERS, 0, 0, 0 },
+	{ "cache_max_size", KEY_SIZE, offsetof(struct mfs_config, cache_max_size), 0,
+	  INT64_MAX },
+	{ "free_space_floor", KEY_SIZE, offsetof(struct mfs_config, free_space_floor), 0,
+	  INT64_MAX },
+	{ "maintenance", KEY_BOOL, offsetof(struct mfs_config, maintenance), 0, 0 },
+	{ "maintenance_stock", KEY_CLOCK, offsetof(struct mfs_config, maintenance_stock_min),
+	  0, 0 },
+	{ "maintenance_crypto", KEY_CLOCK,
+	  offsetof(struct mfs_config, maintenance_crypto_min), 0, 0 },
 };
 
 /* [provider.NAME] */
@@ -137,8 +148,11 @@ static const struct key_desc provider_keys[] = {
 	{ "cookie_url", KEY_URL, offsetof(struct mfs_provider_conf, cookie_url), 0, 0 },
 };
 
-/* Named by SPEC section 8 but not implemented yet: say so, not "unknown". */
-static const char *const planned_global_keys[] = { "cache_max_size" };
+/*
+ * Named by SPEC section 8 but not implemented yet: say so, not "unknown".
+ * Every [marketfs] key it names is implemented now, so there is no list
+ * for that section (C has no empty arrays): resolve() passes none.
+ */
 static const char *const planned_provider_keys[] = { "priority" };
 static const char *const planned_sections[] = { "rules", "symbols" };
 
@@ -318,7 +332,7 @@ static enum mfs_err resolve(const char *section, const char *key, struct target 
 	const struct key_desc *keys;
 	const char *const *planned;
 	size_t n, n_planned;
-	char names[256];
+	char names[512]; /* every key of a section, for "unknown key" */
 	enum mfs_err code;
 
 	code = parse_section(section, &t->prov, why, len);
@@ -327,8 +341,8 @@ static enum mfs_err resolve(const char *section, const char *key, struct target 
 	if (t->prov < 0) {
 		keys = global_keys;
 		n = ARRAY_SIZE(global_keys);
-		planned = planned_global_keys;
-		n_planned = ARRAY_SIZE(planned_global_keys);
+		planned = NULL;
+		n_planned = 0;
 	} else {
 		keys = provider_keys;
 		n = ARRAY_SIZE(provider_keys);
@@ -419,6 +433,7 @@ static enum mfs_err apply(struct mfs_config *cfg, const struct target *t,
 	int64_t i64;
 	double d, period;
 	bool b;
+	int i;
 
 	if (append && k->type != KEY_WATCH)
 		return bad_value(why, len, section, k->name, shown,
@@ -511,6 +526,21 @@ static enum mfs_err apply(struct mfs_config *cfg, const struct target *t,
 		break;
 	case KEY_PROVIDERS:
 		return set_priority(cfg, section, k->name, value, why, len);
+	case KEY_SIZE:
+		if (!mfs_cfg_parse_size(value, &i64) || i64 < k->min || i64 > k->max)
+			return bad_value(why, len, section, k->name, shown,
+					 "expected a size such as 20G, 500M or 1.5G, or a number of bytes (K, M, G, T are powers of 1024; 0 = off)");
+		*(int64_t *)field = i64;
+		break;
+	case KEY_CLOCK:
+		if (!mfs_cfg_parse_clock(value, &i))
+			return bad_value(why, len, section, k->name, shown,
+					 "expected a time of day HH:MM from 00:00 to 23:59 (%s)",
+					 k->off == offsetof(struct mfs_config, maintenance_stock_min) ?
+						 "New York time" :
+						 "UTC");
+		*(int *)field = i;
+		break;
 	}
 	if (code == MFS_ERR_NOMEM)
 		snprintf(why, len, "[%s] %s: out of memory", section, k->name);

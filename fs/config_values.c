@@ -1,6 +1,7 @@
 /*
  * The syntax of configuration values (see fs/config_values.h): numbers,
- * durations, booleans, rates, URLs, the watch list and provider lists.
+ * durations, sizes, times of day, booleans, rates, URLs, the watch list
+ * and provider lists.
  *
  * Pure functions of their text: no file, no section, no global state. The
  * caller (fs/config.c) decides which key takes which syntax, adds the
@@ -103,6 +104,81 @@ void mfs_cfg_format_duration(char *buf, size_t len, int64_t seconds)
 		}
 	}
 	snprintf(buf, len, "%" PRId64 "s", seconds);
+}
+
+/*
+ * A size: plain bytes ("1048576") or a number with one unit suffix, K, M,
+ * G or T, each 1024 times the one before ("500M", "20G"). With a suffix
+ * the number may have a fraction ("1.5G"), at most SIZE_DECIMALS_MAX
+ * digits, computed exactly in integers; what is left below one byte is
+ * dropped. Upper case only, like the examples everyone copies, and
+ * because "m" is minutes in a duration. No blank before the suffix and no
+ * "B" after it: the same strictness as durations.
+ */
+#define SIZE_DECIMALS_MAX 6 /* 10^6 * 1024^4 still fits an int64_t */
+
+bool mfs_cfg_parse_size(const char *s, int64_t *out)
+{
+	static const char units[] = "KMGT";
+	int64_t whole = 0, frac = 0, scale = 1, unit = 1, part;
+	const char *p = s, *u;
+	int decimals = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return false;
+	for (; isdigit((unsigned char)*p); p++) {
+		int digit = *p - '0';
+
+		if (whole > (INT64_MAX - digit) / 10)
+			return false;
+		whole = whole * 10 + digit;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (++decimals > SIZE_DECIMALS_MAX)
+				return false;
+			frac = frac * 10 + (*p - '0');
+			scale *= 10;
+		}
+	}
+	if (*p) {
+		u = strchr(units, *p);
+		if (!u || p[1])
+			return false;
+		for (const char *q = units; q <= u; q++)
+			unit *= 1024;
+	} else if (decimals) {
+		return false; /* a fraction of a byte */
+	}
+	part = frac * unit / scale;
+	if (whole > (INT64_MAX - part) / unit)
+		return false;
+	*out = whole * unit + part;
+	return true;
+}
+
+/* "17:00", "0:05": minutes after midnight. */
+bool mfs_cfg_parse_clock(const char *s, int *minutes)
+{
+	int h = 0, m;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)p[0]))
+		return false;
+	h = *p++ - '0';
+	if (isdigit((unsigned char)*p))
+		h = h * 10 + (*p++ - '0');
+	if (*p++ != ':' || !isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) ||
+	    p[2])
+		return false;
+	m = (p[0] - '0') * 10 + (p[1] - '0');
+	if (h > 23 || m > 59)
+		return false;
+	*minutes = h * 60 + m;
+	return true;
 }
 
 /* A finite real number, nothing before or after it. */

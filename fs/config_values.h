@@ -1,6 +1,6 @@
 /*
- * The syntax of configuration values: durations, rates, URLs, the watch
- * list and provider lists. Private to fs/config.c, which knows sections,
+ * The syntax of configuration values: durations, sizes, times of day,
+ * rates, URLs, the watch list and provider lists. Private to fs/config.c, which knows sections,
  * keys and files; this part knows only what one value may look like.
  *
  * The parsers take a whole value and say yes or no; the ones whose
@@ -24,6 +24,14 @@ bool mfs_cfg_parse_int64(const char *s, int64_t *out);
 bool mfs_cfg_parse_duration(const char *s, int64_t *out);
 /* 86400 -> "1d", 90 -> "90s": the largest unit that divides it exactly. */
 void mfs_cfg_format_duration(char *buf, size_t len, int64_t seconds);
+/*
+ * A size in bytes: plain bytes ("1048576") or a number with one of K, M, G,
+ * T (powers of 1024), which may have up to six decimals ("1.5G"); a
+ * fraction of a byte is dropped.
+ */
+bool mfs_cfg_parse_size(const char *s, int64_t *out);
+/* A time of day "HH:MM" (or "H:MM"), 00:00 to 23:59, as minutes after midnight. */
+bool mfs_cfg_parse_clock(const char *s, int *minutes);
 /* A finite real number, nothing before or after it. */
 bool mfs_cfg_parse_real(const char *s, double *out);
 /* true/false, yes/no, on/off, 1/0 in any letter case. */

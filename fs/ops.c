@@ -728,6 +728,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	h->fd = mfs_cache_open_file(fs->cache, &k);
+	if (h->fd == -ENOENT) {
+		/* evicted between ensure and open: once more */
+		mfs_cancel_init(&cancel, fs->cache);
+		if (mfs_cache_ensure(fs->cache, &k, &cancel, &err) == MFS_OK)
+			h->fd = mfs_cache_open_file(fs->cache, &k);
+	}
 	if (h->fd < 0 || fstat(h->fd, &sb) < 0) {
 		int e = h->fd < 0 ? -h->fd : errno;
 		handle_put(h);

@@ -1,7 +1,8 @@
 /*
  * Unit tests for fs/config.c and fs/config_values.c: defaults, a complete
  * file, every error path (each must name the file, the line and the key),
- * the watch list, durations and rate limits, fundamentals settings, API
+ * the watch list, durations and rate limits, fundamentals settings, the
+ * eviction and maintenance keys (sizes, times of day), API
  * keys (the file-mode rule of SPEC section 4, the environment, and that
  * no message ever shows a key), mfs_config_set() and mfs_config_free().
  *
@@ -122,6 +123,13 @@ static void check_defaults_except_cache(const struct mfs_config *c)
 	ck_assert_int_eq(c->fundamentals_priority[3], MFS_PROV_POLYGON);
 	ck_assert_int_eq(c->fundamentals_priority[4], MFS_PROV_TIINGO);
 
+	/* eviction and maintenance (SPEC section 6) */
+	ck_assert_int_eq(c->cache_max_size, 0);
+	ck_assert_int_eq(c->free_space_floor, 0);
+	ck_assert(c->maintenance);
+	ck_assert_int_eq(c->maintenance_stock_min, 17 * 60);
+	ck_assert_int_eq(c->maintenance_crypto_min, 5);
+
 	for (int i = 0; i < MFS_PROV__COUNT; i++)
 		check_provider_defaults(c, i);
 }
@@ -239,6 +247,11 @@ static const char full_conf[] =
 	"watch = AAPL:1d,1h BTCUSDT:1m\n"
 	"fundamentals_ttl = 30d\n"
 	"fundamentals_priority = yahoo, tiingo fmp ; merge order\n"
+	"cache_max_size = 20G\n"
+	"free_space_floor = 1.5G\n"
+	"maintenance = no\n"
+	"maintenance_stock = 18:30\n"
+	"maintenance_crypto = 0:10 ; UTC\n"
 	"\n"
 	"[provider.yahoo]\n"
 	"enabled = off\n"
@@ -310,6 +323,11 @@ START_TEST(test_full_file)
 	ck_assert_int_eq(c.fundamentals_priority[0], MFS_PROV_YAHOO);
 	ck_assert_int_eq(c.fundamentals_priority[1], MFS_PROV_TIINGO);
 	ck_assert_int_eq(c.fundamentals_priority[2], MFS_PROV_FMP);
+	ck_assert_int_eq(c.cache_max_size, 20LL << 30);
+	ck_assert_int_eq(c.free_space_floor, 3LL << 29);
+	ck_assert(!c.maintenance);
+	ck_assert_int_eq(c.maintenance_stock_min, 18 * 60 + 30);
+	ck_assert_int_eq(c.maintenance_crypto_min, 10);
 	for (int i = MFS_PROV_FMP; i < MFS_PROV__COUNT; i++)
 		if (i != MFS_PROV_TIINGO)
 			check_provider_defaults(&c, i);
@@ -372,7 +390,9 @@ static const struct bad_case {
 	const char *needle[MAX_NEEDLES];
 } bad_cases[] = {
 	/* unknown names */
-	{ "[marketfs]\ncolour = blue\n", 2, { "[marketfs] colour", "unknown key", "cache_dir" } },
+	{ "[marketfs]\ncolour = blue\n", 2,
+	  { "[marketfs] colour", "unknown key", "(known: cache_dir, ",
+	    "free_space_floor, maintenance, maintenance_stock, maintenance_crypto)" } },
 	{ "[marketfs]\nhistory_start = 2001\n[foo]\n", 3, { "unknown section [foo]" } },
 	{ "[marketfs]\n[foo]\nkey = 1\n", 2, { "unknown section [foo]" } },
 	{ "[ marketfs ]\nhistory_start = 2001\n", 1, { "unknown section [ marketfs ]" } },
@@ -384,7 +404,48 @@ static const struct bad_case {
 	{ "[provider.yahoo]\nsecret = hunter2\n", 2,
 	  { "[provider.yahoo] secret", "unknown key", "api_key, cookie_url", "!hunter2" } },
 	{ "[provider.fmp]\npriority = 1\n", 2, { "[provider.fmp] priority", "not supported" } },
-	{ "[marketfs]\ncache_max_size = 20G\n", 2, { "cache_max_size", "not supported" } },
+	/* sizes */
+	{ "[marketfs]\ncache_max_size = 20GB\n", 2,
+	  { "[marketfs] cache_max_size = '20GB'",
+	    "expected a size such as 20G, 500M or 1.5G, or a number of bytes",
+	    "K, M, G, T are powers of 1024; 0 = off" } },
+	{ "[marketfs]\ncache_max_size = 20g\n", 2, { "cache_max_size = '20g'", "expected a size" } },
+	{ "[marketfs]\ncache_max_size = 20 G\n", 2, { "cache_max_size", "expected a size" } },
+	{ "[marketfs]\ncache_max_size = -1\n", 2, { "cache_max_size", "expected a size" } },
+	{ "[marketfs]\ncache_max_size = 1.5\n", 2, { "cache_max_size", "expected a size" } },
+	{ "[marketfs]\ncache_max_size = 1.G\n", 2, { "cache_max_size" } },
+	{ "[marketfs]\ncache_max_size = .5G\n", 2, { "cache_max_size" } },
+	{ "[marketfs]\ncache_max_size = 1.1234567G\n", 2, { "cache_max_size" } },
+	{ "[marketfs]\ncache_max_size = 8388608T\n", 2, { "cache_max_size" } },
+	{ "[marketfs]\ncache_max_size = 9223372036854775808\n", 2, { "cache_max_size" } },
+	{ "[marketfs]\ncache_max_size = 20GG\n", 2, { "cache_max_size" } },
+	{ "[marketfs]\ncache_max_size = 1P\n", 2, { "cache_max_size" } },
+	{ "[marketfs]\ncache_max_size =\n", 2, { "cache_max_size = ''", "expected a size" } },
+	{ "[marketfs]\ncache_max_size = 1G\ncache_max_size = 2G\n", 3,
+	  { "[marketfs] cache_max_size", "duplicate key", "first set on line 2" } },
+	{ "[marketfs]\nfree_space_floor = lots\n", 2,
+	  { "[marketfs] free_space_floor = 'lots'", "expected a size such as 20G" } },
+	{ "[marketfs]\nfree_space_floor = 5%\n", 2, { "free_space_floor = '5%'" } },
+	{ "[provider.yahoo]\ncache_max_size = 1G\n", 2,
+	  { "[provider.yahoo] cache_max_size", "unknown key" } },
+	/* maintenance */
+	{ "[marketfs]\nmaintenance = sometimes\n", 2,
+	  { "[marketfs] maintenance = 'sometimes'", "expected true/false" } },
+	{ "[marketfs]\nmaintenance_stock = 25:00\n", 2,
+	  { "[marketfs] maintenance_stock = '25:00'",
+	    "expected a time of day HH:MM from 00:00 to 23:59 (New York time)" } },
+	{ "[marketfs]\nmaintenance_stock = 17\n", 2, { "maintenance_stock = '17'", "HH:MM" } },
+	{ "[marketfs]\nmaintenance_stock = 17:0\n", 2, { "maintenance_stock", "HH:MM" } },
+	{ "[marketfs]\nmaintenance_stock = 17:60\n", 2, { "maintenance_stock", "HH:MM" } },
+	{ "[marketfs]\nmaintenance_stock = 17:00:00\n", 2, { "maintenance_stock", "HH:MM" } },
+	{ "[marketfs]\nmaintenance_stock = 5pm\n", 2, { "maintenance_stock", "HH:MM" } },
+	{ "[marketfs]\nmaintenance_stock = 117:00\n", 2, { "maintenance_stock", "HH:MM" } },
+	{ "[marketfs]\nmaintenance_stock = -1:00\n", 2, { "maintenance_stock", "HH:MM" } },
+	{ "[marketfs]\nmaintenance_stock =\n", 2, { "maintenance_stock = ''", "HH:MM" } },
+	{ "[marketfs]\nmaintenance_crypto = 24:00\n", 2,
+	  { "[marketfs] maintenance_crypto = '24:00'", "00:00 to 23:59 (UTC)" } },
+	{ "[marketfs]\nmaintenance_crypto = 0:5\n", 2, { "maintenance_crypto", "(UTC)" } },
+	{ "[marketfs]\nmaintenance_crypto = 00h05\n", 2, { "maintenance_crypto", "(UTC)" } },
 	/* API keys: never quoted, not even the start of one ("Zq9") */
 	{ "[provider.fmp]\napi_key = Zq9Xw7Kp11\napi_key = Zq9Xw7Kp22\n", 3,
 	  { "[provider.fmp] api_key: duplicate key", "first set on line 2", "!Zq9" } },
@@ -1098,6 +1159,108 @@ START_TEST(test_fundamentals_ttl)
 }
 END_TEST
 
+static const struct {
+	const char *text;
+	int64_t bytes;
+} sizes[] = {
+	{ "0", 0 },
+	{ "1", 1 },
+	{ "1048576", 1048576 },
+	{ "1K", 1024 },
+	{ "500M", 500LL << 20 },
+	{ "20G", 20LL << 30 },
+	{ "1.5G", 1610612736 },
+	{ "2T", 2LL << 40 },
+	{ "0.5K", 512 },
+	{ "1.1K", 1126 }, /* 1126.4: the fraction of a byte is dropped */
+	{ "0.000001T", 1099511 },
+	{ "007M", 7LL << 20 },
+	{ "0G", 0 },
+	{ "8388607T", 8388607LL << 40 },
+	{ "9223372036854775807", INT64_MAX },
+};
+
+/* Both size keys take the same syntax, each into its own field. */
+START_TEST(test_sizes)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "cache_max_size", sizes[_i].text, &err), MFS_OK);
+	ck_assert_int_eq(c.cache_max_size, sizes[_i].bytes);
+	ck_assert_int_eq(c.free_space_floor, 0);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "free_space_floor", sizes[_i].text, &err),
+			 MFS_OK);
+	ck_assert_int_eq(c.free_space_floor, sizes[_i].bytes);
+	mfs_config_free(&c);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	int minutes;
+} clocks[] = {
+	{ "17:00", 17 * 60 }, { "00:05", 5 }, { "0:05", 5 },	     { "00:00", 0 },
+	{ "23:59", 1439 },    { "9:30", 570 }, { "09:30", 570 }, { "12:07", 727 },
+};
+
+START_TEST(test_maintenance_times)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "maintenance_stock", clocks[_i].text, &err),
+			 MFS_OK);
+	ck_assert_int_eq(c.maintenance_stock_min, clocks[_i].minutes);
+	ck_assert_int_eq(c.maintenance_crypto_min, 5);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "maintenance_crypto", clocks[_i].text, &err),
+			 MFS_OK);
+	ck_assert_int_eq(c.maintenance_crypto_min, clocks[_i].minutes);
+	mfs_config_free(&c);
+}
+END_TEST
+
+/* A bad value leaves the setting as it was; the messages are exact. */
+START_TEST(test_eviction_keys_set)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "cache_max_size", "20G", &err), MFS_OK);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "cache_max_size", "20GiB", &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_str_eq(err.msg,
+			 "[marketfs] cache_max_size = '20GiB': expected a size such as 20G, 500M or "
+			 "1.5G, or a number of bytes (K, M, G, T are powers of 1024; 0 = off)");
+	ck_assert_int_eq(c.cache_max_size, 20LL << 30);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "cache_max_size", "0", &err), MFS_OK);
+	ck_assert_int_eq(c.cache_max_size, 0);
+
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "maintenance", "off", &err), MFS_OK);
+	ck_assert(!c.maintenance);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "maintenance", "later", &err), MFS_ERR_CONFIG);
+	ck_assert(!c.maintenance);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "maintenance", "YES", &err), MFS_OK);
+	ck_assert(c.maintenance);
+
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "maintenance_stock", "16:30", &err), MFS_OK);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "maintenance_stock", "16.30", &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_str_eq(err.msg, "[marketfs] maintenance_stock = '16.30': expected a time of day "
+				  "HH:MM from 00:00 to 23:59 (New York time)");
+	ck_assert_int_eq(c.maintenance_stock_min, 16 * 60 + 30);
+	ck_assert_int_eq(mfs_config_set(&c, NULL, "maintenance_crypto", "1:00 ", &err),
+			 MFS_ERR_CONFIG);
+	ck_assert_str_eq(err.msg, "[marketfs] maintenance_crypto = '1:00 ': expected a time of day "
+				  "HH:MM from 00:00 to 23:59 (UTC)");
+	ck_assert_int_eq(c.maintenance_crypto_min, 5);
+	mfs_config_free(&c);
+}
+END_TEST
+
 #define END_OF_LIST (-1)
 
 static const struct {
@@ -1210,6 +1373,9 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_fundamentals_ttl, 0, N(fundamentals_ttls));
 	tcase_add_loop_test(tc, test_fundamentals_priority, 0, N(priorities));
 	tcase_add_test(tc, test_fundamentals_priority_errors);
+	tcase_add_loop_test(tc, test_sizes, 0, N(sizes));
+	tcase_add_loop_test(tc, test_maintenance_times, 0, N(clocks));
+	tcase_add_test(tc, test_eviction_keys_set);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("providers");
