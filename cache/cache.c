@@ -98,7 +98,10 @@ fail:
 
 enum mfs_err mfs_cache_start(struct mfs_cache *c, struct mfs_error *err)
 {
-	return mfs_cache_start_pool(c, err);
+	enum mfs_err rc = mfs_cache_start_pool(c, err);
+
+	/* the scheduler queues its work on the pool: start it second */
+	return rc == MFS_OK ? mfs_cache_start_scheduler(c, err) : rc;
 }
 
 void mfs_cache_set_hooks(struct mfs_cache *c, const struct mfs_cache_hooks *hooks, void *arg)
@@ -111,6 +114,8 @@ void mfs_cache_close(struct mfs_cache *c)
 {
 	if (!c)
 		return;
+	/* the scheduler first: it waits on fetches the pool runs */
+	mfs_cache_stop_scheduler(c);
 	mfs_cache_stop_pool(c);
 	mfs_providers_free(c->provs);
 	mfs_index_close(c->idx);

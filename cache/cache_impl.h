@@ -20,6 +20,7 @@
 #include "cache/store.h"
 
 struct memo;
+struct mfs_sched;
 
 /*
  * A fetch job: every reader of a (symbol, timeframe) whose year it will
@@ -135,6 +136,13 @@ struct mfs_cache {
 	pthread_mutex_t errs_mu; /* guards errs, n_errs, next_err */
 	struct mfs_recent_error errs[MFS_RECENT_ERRORS];
 	unsigned n_errs, next_err;
+
+	/*
+	 * The scheduler (scheduler.c): its thread, the lock and condition
+	 * variable it sleeps on, and what status.json shows. NULL unless
+	 * mfs_cache_start() started it (never in marketfs-ctl).
+	 */
+	struct mfs_sched *sched;
 };
 
 enum mfs_class mfs_cache_classify(struct mfs_cache *c, const char *symbol);
@@ -154,5 +162,138 @@ bool mfs_cache_series_has_year(const struct mfs_series *s, int year);
 enum mfs_err mfs_cache_install(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, int year,
 			       const void *gz, size_t gzlen, const char *side, size_t sidelen,
 			       const struct mfs_sidecar *sc, struct mfs_error *err);
+
+/* ---- the scheduler (scheduler.c) -------------------------------------- */
+
+/*
+ * Daily maintenance runs per asset class: US equities (stocks, ETFs and
+ * indices; FX and futures ride along) after the NYSE close on trading
+ * days, crypto after the UTC day ends.
+ */
+enum mfs_maint_class { MFS_MAINT_STOCK = 0, MFS_MAINT_CRYPTO, MFS_MAINT__COUNT };
+
+/* The steps of a run, in order; a run's row remembers the last one done. */
+enum mfs_maint_step {
+	MFS_MAINT_STEP_NONE = 0,
+	MFS_MAINT_STEP_REFRESH,      /* watched and recently read current-year files */
+	MFS_MAINT_STEP_FUNDAMENTALS, /* stale fundamentals snapshots (stocks) */
+	MFS_MAINT_STEP_BULK,         /* bulk archives (no bulk provider yet) */
+	MFS_MAINT_STEP_EVICT,        /* cache_max_size and free_space_floor */
+	MFS_MAINT_STEP_LAST = MFS_MAINT_STEP_EVICT
+};
+
+#define MFS_MAINT_RUN_MAX 32   /* "crypto/2026-11-20" */
+#define MFS_MAINT_NOTE_MAX 1024
+
+const char *mfs_maint_class_name(enum mfs_maint_class mc); /* "stock", "crypto" */
+enum mfs_maint_class mfs_maint_class_of(enum mfs_class cls);
+const char *mfs_maint_step_name(int step); /* "refresh", ...; "none" for 0 */
+
+/*
+ * The most recent scheduled time of mc's run at or before UTC second t
+ * (stock: `minute` after midnight New York on an NYSE trading day; crypto:
+ * `minute` after midnight UTC, every day), and in *day (may be NULL) the
+ * trade date the run is for: the NYSE trade date, or for crypto the UTC
+ * day that ended before the run. 0 if none (never in practice).
+ */
+int64_t mfs_maint_last_time(enum mfs_maint_class mc, int minute, int64_t t, int64_t *day);
+/* The first scheduled time strictly after t, likewise. */
+int64_t mfs_maint_next_time(enum mfs_maint_class mc, int minute, int64_t t, int64_t *day);
+/* "stock/2026-11-20" */
+void mfs_maint_run_name(enum mfs_maint_class mc, int64_t day, char *out, size_t len);
+
+/* A row of index.db's maintenance table. */
+struct mfs_maint_row {
+	char run[MFS_MAINT_RUN_MAX];
+	enum mfs_maint_class mc;
+	int step;            /* last step completed, 0..MFS_MAINT_STEP_LAST */
+	int64_t scheduled;   /* UTC seconds */
+	int64_t started;
+	int64_t finished;    /* 0 until the last step is done */
+	char note[MFS_MAINT_NOTE_MAX]; /* one line per step done */
+};
+
+enum mfs_maint_action { MFS_MAINT_NONE = 0, MFS_MAINT_NEW, MFS_MAINT_RESUME };
+/*
+ * What to do about the most recent scheduled run given its stored row
+ * (NULL: none): a new run from step 1, resume at the first step not done,
+ * or nothing (finished). *first_step gets the step to start at (0: none).
+ */
+enum mfs_maint_action mfs_maint_decide(const struct mfs_maint_row *row, int *first_step);
+
+struct mfs_maint_plan {
+	enum mfs_maint_class mc;
+	char run[MFS_MAINT_RUN_MAX];
+	int64_t scheduled, day;
+	enum mfs_maint_action action;
+	int first_step;
+};
+/*
+ * The run due at `now` for mc: the most recent scheduled one, decided
+ * against its row. Older unfinished runs are never picked: only the most
+ * recent missed run is caught up. 0, or -1 if index.db cannot be read.
+ */
+int mfs_maint_plan(struct mfs_index *idx, enum mfs_maint_class mc, int minute, int64_t now,
+		   struct mfs_maint_plan *out);
+
+/*
+ * The maintenance table in index.db (created on first use), under the
+ * index lock; every write is committed when it returns. get/latest: 1
+ * found, 0 not, -1 error; the others 0 or -1.
+ */
+int mfs_maint_get(struct mfs_index *idx, const char *run, struct mfs_maint_row *out);
+int mfs_maint_latest(struct mfs_index *idx, enum mfs_maint_class mc, struct mfs_maint_row *out);
+int mfs_maint_begin(struct mfs_index *idx, const struct mfs_maint_plan *p, int64_t now);
+int mfs_maint_step_done(struct mfs_index *idx, const char *run, int step, const char *note,
+			int64_t now);
+
+/*
+ * Run p's steps from p->first_step on, in the calling thread, recording
+ * each as it completes. MFS_OK: the run finished (or nothing was due);
+ * MFS_ERR_CANCELLED: the cache is stopping (the step in progress is
+ * redone next time); MFS_ERR_IO: a step could not be recorded.
+ */
+enum mfs_err mfs_maint_run(struct mfs_cache *c, const struct mfs_maint_plan *p, int64_t now);
+
+/* A watched file: a current-year file kept fresh in the background. */
+struct mfs_sched_file {
+	char symbol[MFS_SYMBOL_MAX + 1];
+	enum mfs_tf tf;
+	int year;
+};
+/*
+ * The watch list as files: each watched symbol x each of its timeframes,
+ * in `year`, duplicates dropped. Fills up to max; returns how many there
+ * are (n_watch * MFS_TF__COUNT at most).
+ */
+unsigned mfs_sched_watch_expand(const struct mfs_config *cfg, int year,
+				struct mfs_sched_file *out, unsigned max);
+/* Keep the files some enabled provider can serve (logged); returns the count. */
+unsigned mfs_sched_watch_servable(struct mfs_cache *c, struct mfs_sched_file *f, unsigned n);
+
+/* What status.json shows of the scheduler. */
+struct mfs_sched_class_state {
+	const char *name;       /* "stock", "crypto" */
+	int64_t next_run;       /* UTC second of the next scheduled run; 0: maintenance off */
+	char last_run[MFS_MAINT_RUN_MAX]; /* the newest run recorded, "" if none */
+	int last_step;          /* its last step done (MFS_MAINT_STEP_LAST: finished) */
+	int64_t last_finished;  /* UTC second it finished, 0 if not (yet) */
+};
+struct mfs_sched_state {
+	bool running;           /* the scheduler thread runs (the daemon) */
+	bool maintenance;       /* daily maintenance is on (config) */
+	unsigned watched_files; /* current-year files kept fresh */
+	unsigned watch_failing; /* of those, how many failed their last refresh */
+	int64_t next_watch;     /* UTC second of the next watch refresh, 0: none */
+	char current_run[MFS_MAINT_RUN_MAX]; /* the run in progress, "" when idle */
+	int current_step;       /* its step in progress (1-4), 0 when idle */
+	struct mfs_sched_class_state cls[MFS_MAINT__COUNT];
+};
+/* Thread-safe; reads index.db for the last runs. Works without the thread. */
+void mfs_cache_scheduler_state(struct mfs_cache *c, struct mfs_sched_state *out);
+
+/* Start the scheduler thread (after the fetch pool); stop and join it. */
+enum mfs_err mfs_cache_start_scheduler(struct mfs_cache *c, struct mfs_error *err);
+void mfs_cache_stop_scheduler(struct mfs_cache *c);
 
 #endif

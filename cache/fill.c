@@ -588,11 +588,18 @@ enum mfs_err mfs_cache_start_pool(struct mfs_cache *c, struct mfs_error *err)
 	if (!c->threads)
 		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
 	for (unsigned i = 0; i < n; i++) {
+		/* counted first: running threads read n_threads under c->mu */
+		pthread_mutex_lock(&c->mu);
+		c->n_threads++;
+		pthread_mutex_unlock(&c->mu);
 		int e = pthread_create(&c->threads[i], NULL, fetch_thread, c);
-		if (e)
+		if (e) {
+			pthread_mutex_lock(&c->mu);
+			c->n_threads--;
+			pthread_mutex_unlock(&c->mu);
 			return mfs_error_set(err, MFS_ERR_NOMEM, "cannot start fetch thread: %s",
 					     strerror(e));
-		c->n_threads++;
+		}
 	}
 	return MFS_OK;
 }

@@ -267,10 +267,15 @@ struct mfs_index *mfs_index_open(const struct mfs_store *st, bool *rebuilt, stru
 		mfs_notice("a previous run did not stop cleanly: rebuilding index.db");
 		suspect = true;
 	}
-	if (suspect)
-		remove_db(path);
+	/*
+	 * After a crash the database itself is intact (WAL), but the tables
+	 * that mirror the tree may miss the last installs: those are emptied
+	 * and refilled below. The negative cache and the maintenance log are
+	 * kept (a killed maintenance run resumes). Only a damaged or foreign
+	 * database is thrown away.
+	 */
 	idx->db = open_db(path);
-	if (idx->db && existed && !suspect && check_db(idx->db) < 0) {
+	if (idx->db && existed && check_db(idx->db) < 0) {
 		mfs_warn("index.db is damaged or from another version: rebuilding it");
 		sqlite3_close(idx->db);
 		remove_db(path);
@@ -286,7 +291,7 @@ struct mfs_index *mfs_index_open(const struct mfs_store *st, bool *rebuilt, stru
 		 SCHEMA_VERSION);
 	exec(idx->db, sql);
 	if (suspect || !existed) {
-		rebuild(idx, st);
+		mfs_index_rebuild(idx, st);
 		*rebuilt = true;
 	}
 	int fd = open(idx->sentinel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -235,6 +235,38 @@ static void tree_size(const char *dir, int depth, unsigned long long *bytes,
 	closedir(d);
 }
 
+/* The watch list and daily maintenance, as the scheduler sees them. */
+static json_t *scheduler_object(struct mfs_cache *c)
+{
+	struct mfs_sched_state st;
+	json_t *o = json_object(), *w = json_object(), *m = json_object();
+
+	mfs_cache_scheduler_state(c, &st);
+	json_object_set_new(o, "running", json_boolean(st.running));
+	json_object_set_new(w, "files", json_integer(st.watched_files));
+	json_object_set_new(w, "failing", json_integer(st.watch_failing));
+	json_object_set_new(w, "next_check", iso_or_null(st.next_watch));
+	json_object_set_new(o, "watch", w);
+	json_object_set_new(m, "enabled", json_boolean(st.maintenance));
+	json_object_set_new(m, "current_run", st.current_run[0] ? json_string(st.current_run)
+							      : json_null());
+	json_object_set_new(m, "current_step",
+			    st.current_run[0] ? json_string(mfs_maint_step_name(st.current_step))
+					      : json_null());
+	for (int i = 0; i < MFS_MAINT__COUNT; i++) {
+		json_t *k = json_object();
+		json_object_set_new(k, "next_run", iso_or_null(st.cls[i].next_run));
+		json_object_set_new(k, "last_run", st.cls[i].last_run[0]
+							  ? json_string(st.cls[i].last_run)
+							  : json_null());
+		json_object_set_new(k, "last_step", json_integer(st.cls[i].last_step));
+		json_object_set_new(k, "last_finished", iso_or_null(st.cls[i].last_finished));
+		json_object_set_new(m, st.cls[i].name, k);
+	}
+	json_object_set_new(o, "maintenance", m);
+	return o;
+}
+
 enum mfs_err mfs_cache_status_json(struct mfs_cache *c, char **out, size_t *len,
 				   struct mfs_error *err)
 {
@@ -298,6 +330,7 @@ enum mfs_err mfs_cache_status_json(struct mfs_cache *c, char **out, size_t *len,
 	}
 	pthread_mutex_unlock(&c->errs_mu);
 	json_object_set_new(o, "recent_errors", errs);
+	json_object_set_new(o, "scheduler", scheduler_object(c));
 	rc = mfs_json_render(o, out, len, err);
 	json_decref(o);
 	return rc;
