@@ -189,7 +189,7 @@ static enum mfs_err plan(struct mfs_cache *c, struct job *j, const struct mfs_fi
 	j->year_lo = j->year_hi = j->want_year;
 	j->start = mfs_year_start(j->want_year);
 	j->end = mfs_year_start(j->want_year + 1);
-	if (st->present && st->stale && last_t) {
+	if (st->present && st->stale && last_t && !j->force) {
 		j->incremental = true;
 		j->start = last_t + series_step(j->tf);
 	} else if (mfs_provider_ops(chain[0])->whole_history &&
@@ -498,7 +498,8 @@ out:
  */
 static void retry_demoted_locked(struct mfs_cache *c, const struct job *j)
 {
-	if (j->prio == MFS_PRIO_FOREGROUND || j->result == MFS_OK ||
+	/* only the daemon retries: marketfs-ctl's queue ends when it exits */
+	if (!c->sched || j->prio == MFS_PRIO_FOREGROUND || j->result == MFS_OK ||
 	    !mfs_err_is_transient(j->result) ||
 	    j->retries >= MFS_JOB_MAX_RETRIES || c->stopping)
 		return;
