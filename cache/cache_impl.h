@@ -163,7 +163,7 @@ enum mfs_err mfs_cache_install(struct mfs_cache *c, const char *symbol, enum mfs
 			       const void *gz, size_t gzlen, const char *side, size_t sidelen,
 			       const struct mfs_sidecar *sc, struct mfs_error *err);
 
-/* ---- the scheduler (scheduler.c) -------------------------------------- */
+/* ---- daily maintenance (maintenance.c) -------------------------------- */
 
 /*
  * Daily maintenance runs per asset class: US equities (stocks, ETFs and
@@ -254,6 +254,25 @@ int mfs_maint_step_done(struct mfs_index *idx, const char *run, int step, const 
  * redone next time); MFS_ERR_IO: a step could not be recorded.
  */
 enum mfs_err mfs_maint_run(struct mfs_cache *c, const struct mfs_maint_plan *p, int64_t now);
+/*
+ * Evict if the cache is over cache_max_size or under free_space_floor,
+ * with a one-line account in note (step 4, and the scheduler's periodic
+ * check).
+ */
+void mfs_maint_evict_now(struct mfs_cache *c, char *note, size_t len);
+
+/* ---- the scheduler (scheduler.c) -------------------------------------- */
+
+/*
+ * What the maintenance steps ask of the scheduler; each works (and does
+ * nothing, or answers from c->stop alone) when the thread is not running.
+ * stopping: the cache or the scheduler is stopping. set_current: show the
+ * run and step in progress in status.json (NULL, 0: idle). watch_pass:
+ * refresh the watched files that are due (with backfill, log a summary).
+ */
+bool mfs_sched_stopping(struct mfs_cache *c);
+void mfs_sched_set_current(struct mfs_cache *c, const char *run, int step);
+void mfs_sched_watch_pass(struct mfs_cache *c, bool backfill);
 
 /* A watched file: a current-year file kept fresh in the background. */
 struct mfs_sched_file {
