@@ -177,12 +177,45 @@ static int rebuild(struct mfs_index *idx, const struct mfs_store *st)
 int mfs_index_rebuild(struct mfs_index *idx, const struct mfs_store *st)
 {
 	/*
-	 * Forget what only the tree can confirm (verified files, scores, zones);
-	 * keep the negative cache and the maintenance log, which the tree
-	 * cannot tell.
+	 * Refill what the sidecars tell (scores, zones) and forget files no
+	 * longer in the tree. The files rows themselves are kept: they carry
+	 * when each file was last read (eviction and maintenance need it), and
+	 * their verification stamp (size, mtime, sha256) is checked against the
+	 * tree on every use anyway. The negative cache and the maintenance log
+	 * are kept too: the tree cannot tell them.
 	 */
-	if (exec(idx->db, "DELETE FROM files; DELETE FROM quality; DELETE FROM symbols;") < 0)
+	sqlite3_stmt *sel;
+	char path[4096];
+	struct stat sb;
+
+	if (exec(idx->db, "DELETE FROM quality; DELETE FROM symbols;") < 0)
 		return -1;
+	pthread_mutex_lock(&idx->mu);
+	if (sqlite3_prepare_v2(idx->db, "SELECT symbol, tf, year FROM files", -1, &sel, NULL) ==
+	    SQLITE_OK) {
+		exec(idx->db, "CREATE TEMP TABLE IF NOT EXISTS gone(symbol, tf, year)");
+		while (sqlite3_step(sel) == SQLITE_ROW) {
+			enum mfs_tf tf = mfs_tf_parse(col_text(sel, 1));
+			if (tf != MFS_TF_INVALID &&
+			    mfs_store_path(st, col_text(sel, 0), tf, sqlite3_column_int(sel, 2),
+					   MFS_FILE_DATA, path, sizeof(path)) == 0 &&
+			    stat(path, &sb) == 0)
+				continue;
+			sqlite3_stmt *ins;
+			if (sqlite3_prepare_v2(idx->db, "INSERT INTO gone VALUES(?1,?2,?3)", -1, &ins,
+					       NULL) == SQLITE_OK) {
+				sqlite3_bind_text(ins, 1, col_text(sel, 0), -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(ins, 2, col_text(sel, 1), -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int(ins, 3, sqlite3_column_int(sel, 2));
+				sqlite3_step(ins);
+				sqlite3_finalize(ins);
+			}
+		}
+		sqlite3_finalize(sel);
+		exec(idx->db, "DELETE FROM files WHERE (symbol, tf, year) IN "
+			      "(SELECT symbol, tf, year FROM gone); DROP TABLE gone;");
+	}
+	pthread_mutex_unlock(&idx->mu);
 	return rebuild(idx, st);
 }
 

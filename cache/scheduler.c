@@ -313,7 +313,7 @@ static void evict_pass(struct mfs_cache *c)
 	if (!mfs_cache_over_limit(c))
 		return;
 	mfs_maint_evict_now(c, note, sizeof(note));
-	mfs_notice("eviction: %s", note);
+	mfs_info("eviction: %s", note); /* evict.c logs the summary */
 }
 
 /* How long to sleep: until the next watched file or run is due, 1-60 s. */

@@ -64,7 +64,7 @@ static const char *const daemon_only_opts[] = {
 	"debug",
 };
 static const char *const daemon_only_prefixes[] = {
-	"x-", "comment=", "log=", "log_level=", "max_read=", "fsname=", "subtype=",
+	"x-", "comment=", "log=", "log_level=", "log_format=", "max_read=", "fsname=", "subtype=",
 };
 
 struct cli {

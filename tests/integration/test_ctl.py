@@ -480,7 +480,7 @@ class CtlTest(harness.MarketfsTest):
     def test_daemon_option_form_and_cache_override(self):
         m = self.mount(start=False)
         other = os.path.join(m.dir, "other-cache")
-        r = subprocess.run([CTL, "-o", f"config={m.conf},cache={other},allow_other,x-systemd.automount",
+        r = subprocess.run([CTL, "-o", f"config={m.conf},cache={other},allow_other,log_format=json,x-systemd.automount",
                             "prefetch", "BTCUSDT:1d:2019"], capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertTrue(os.path.exists(os.path.join(other, "BTCUSDT/1d/2019.csv.gz")))
