@@ -98,6 +98,8 @@ fail:
 
 enum mfs_err mfs_cache_start(struct mfs_cache *c, struct mfs_error *err)
 {
+	/* we may have forked since the cache was opened (fuse_daemonize) */
+	mfs_index_claim(c->idx);
 	enum mfs_err rc = mfs_cache_start_pool(c, err);
 
 	/* the scheduler queues its work on the pool: start it second */

@@ -310,9 +310,20 @@ static enum mfs_err install_year(struct mfs_cache *c, struct job *j, int year,
 	if (rc != MFS_OK)
 		goto out;
 	rc = mfs_cache_install(c, j->symbol, j->tf, year, gz, gzlen, side, sidelen, sc, err);
-	if (rc == MFS_OK)
-		mfs_info("installed %s/%s/%d (%zu rows, %zu bytes, score %.4f, from %s)",
-			 j->symbol, mfs_tf_name(j->tf), year, s.n, gzlen, q.score, rep->source);
+	if (rc == MFS_OK) {
+		/* duration and requests are the whole fetch's, shared by its years */
+		const struct mfs_log_fields lf = {
+			.event = "fetch", .symbol = j->symbol, .timeframe = mfs_tf_name(j->tf),
+			.year = year, .provider = rep->source, .result = "ok",
+			.duration_ms = rep->duration_ms, .rows = (int64_t)s.n,
+			.bytes = (int64_t)gzlen, .requests = rep->requests,
+			.has = MFS_LOGF_YEAR | MFS_LOGF_DURATION | MFS_LOGF_ROWS | MFS_LOGF_BYTES |
+			       MFS_LOGF_REQUESTS,
+		};
+		mfs_log_event(MFS_LOG_INFO, &lf,
+			      "installed %s/%s/%d (%zu rows, %zu bytes, score %.4f, from %s)",
+			      j->symbol, mfs_tf_name(j->tf), year, s.n, gzlen, q.score, rep->source);
+	}
 out:
 	free(sc);
 	free(gz);
@@ -419,7 +430,16 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 		}
 		if (rc == MFS_ERR_NOT_FOUND)
 			not_found++;
-		mfs_warn("%s/%s/%d: %s", j->symbol, mfs_tf_name(j->tf), j->want_year, err.msg);
+		/* duration and requests so far: this provider and those before it */
+		const struct mfs_log_fields lf = {
+			.event = "fetch", .symbol = j->symbol, .timeframe = mfs_tf_name(j->tf),
+			.year = j->want_year, .provider = ops->name, .result = "error",
+			.error = mfs_err_name(rc), .duration_ms = mfs_now_ms() - t0,
+			.requests = rep.requests,
+			.has = MFS_LOGF_YEAR | MFS_LOGF_DURATION | MFS_LOGF_REQUESTS,
+		};
+		mfs_log_event(MFS_LOG_WARN, &lf, "%s/%s/%d: %s", j->symbol, mfs_tf_name(j->tf),
+			      j->want_year, err.msg);
 		mfs_cache_note_error(c, j->symbol, mfs_tf_name(j->tf), j->want_year, ops->name, rc,
 				     err.msg);
 	}
@@ -696,6 +716,22 @@ enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,
 	return mfs_cache_ensure_opts(c, k, cancel, &o, err);
 }
 
+/*
+ * The log event of a reader served a stale copy because its refresh failed:
+ * the reader's wait (deadline_ms is fetch_timeout after it began) and why.
+ * The provider is not known here; the refresh's own error events name it.
+ */
+static struct mfs_log_fields stale_fields(const struct mfs_cache *c, const struct mfs_key *k,
+					  int64_t deadline_ms, enum mfs_err why)
+{
+	return (struct mfs_log_fields){
+		.event = "fetch", .symbol = k->symbol, .timeframe = mfs_tf_name(k->tf),
+		.year = k->year, .result = "stale", .error = mfs_err_name(why),
+		.duration_ms = mfs_now_ms() - (deadline_ms - (int64_t)c->cfg->fetch_timeout_s * 1000),
+		.has = MFS_LOGF_YEAR | MFS_LOGF_DURATION,
+	};
+}
+
 enum mfs_err mfs_cache_ensure_opts(struct mfs_cache *c, const struct mfs_key *k,
 				   struct mfs_cancel *cancel, const struct mfs_ensure_opts *o,
 				   struct mfs_error *err)
@@ -775,10 +811,13 @@ enum mfs_err mfs_cache_ensure_opts(struct mfs_cache *c, const struct mfs_key *k,
 		if (rc != MFS_OK) {
 			bool cancelled = rc == MFS_ERR_CANCELLED;
 			if (st.present && !cancelled) {
-				mfs_warn("%s/%s/%d: refresh did not finish in %d s; serving the "
-					 "stale copy",
-					 k->symbol, mfs_tf_name(k->tf), k->year,
-					 c->cfg->fetch_timeout_s);
+				const struct mfs_log_fields lf = stale_fields(c, k, deadline_ms,
+									      MFS_ERR_TIMEOUT);
+				mfs_log_event(MFS_LOG_WARN, &lf,
+					      "%s/%s/%d: refresh did not finish in %d s; serving the "
+					      "stale copy",
+					      k->symbol, mfs_tf_name(k->tf), k->year,
+					      c->cfg->fetch_timeout_s);
 				return MFS_OK;
 			}
 			if (cancelled)
@@ -792,8 +831,10 @@ enum mfs_err mfs_cache_ensure_opts(struct mfs_cache *c, const struct mfs_key *k,
 		}
 		if (jr != MFS_OK) {
 			if (st.present) {
-				mfs_warn("%s/%s/%d: refresh failed (%s); serving the stale copy",
-					 k->symbol, mfs_tf_name(k->tf), k->year, msg);
+				const struct mfs_log_fields lf = stale_fields(c, k, deadline_ms, jr);
+				mfs_log_event(MFS_LOG_WARN, &lf,
+					      "%s/%s/%d: refresh failed (%s); serving the stale copy",
+					      k->symbol, mfs_tf_name(k->tf), k->year, msg);
 				return MFS_OK;
 			}
 			return mfs_error_set(err, jr, "%s", msg);

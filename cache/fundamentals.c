@@ -245,23 +245,32 @@ void mfs_cache_run_fundamentals(struct mfs_cache *c, struct job *j, struct mfs_h
 			snprintf(psym, sizeof(psym), "%s", j->symbol);
 		mfs_cache_job_provider(c, j, ops->name);
 		mfs_error_clear(&err);
+		int64_t t0 = mfs_now_ms(); /* for the log event */
 		rc = ops->fundamentals(&ctx, j->symbol, psym, &f, &err);
 		if (rc == MFS_OK)
 			rc = store_snapshot(c, j->symbol, (int)mfs_provider_parse(ops->name), ctx.now,
 					    &f, &err);
 		mfs_fundamentals_free(&f);
 		mfs_provider_note(chain[i], rc, err.msg);
+		const struct mfs_log_fields lf = {
+			.event = "fundamentals", .symbol = j->symbol, .provider = ops->name,
+			.result = rc == MFS_OK ? "ok" : "error",
+			.error = rc == MFS_OK ? NULL : mfs_err_name(rc),
+			.duration_ms = mfs_now_ms() - t0, .requests = ctx.requests,
+			.has = MFS_LOGF_DURATION | MFS_LOGF_REQUESTS,
+		};
 		if (rc == MFS_OK) {
 			ok++;
-			mfs_info("%s: fundamentals from %s stored", j->symbol, ops->name);
+			mfs_log_event(MFS_LOG_INFO, &lf, "%s: fundamentals from %s stored", j->symbol,
+				      ops->name);
 			continue;
 		}
 		if (rc == MFS_ERR_NOT_FOUND)
 			not_found++;
 		if (first.code == MFS_OK)
 			first = err;
-		mfs_log(rc == MFS_ERR_NOT_FOUND ? MFS_LOG_NOTICE : MFS_LOG_WARN, "%s/fundamentals: %s",
-			j->symbol, err.msg);
+		mfs_log_event(rc == MFS_ERR_NOT_FOUND ? MFS_LOG_NOTICE : MFS_LOG_WARN, &lf,
+			      "%s/fundamentals: %s", j->symbol, err.msg);
 		mfs_cache_note_error(c, j->symbol, NULL, 0, ops->name, rc, err.msg);
 	}
 	if (ok) {
@@ -316,6 +325,7 @@ static enum mfs_err ensure_prio(struct mfs_cache *c, const char *symbol, struct 
 	if (c->cfg->offline)
 		return mfs_error_set(err, MFS_ERR_OFFLINE,
 				     "%s: no fundamentals cached and marketfs is offline", symbol);
+	int64_t t0 = mfs_now_ms(); /* for the log event */
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
@@ -333,8 +343,15 @@ static enum mfs_err ensure_prio(struct mfs_cache *c, const char *symbol, struct 
 	if (rc == MFS_OK && jr == MFS_OK)
 		return MFS_OK;
 	if (nw.newest) {
-		mfs_warn("%s/fundamentals: refresh failed (%s); serving the older snapshots", symbol,
-			 rc == MFS_OK ? msg : "no answer within fetch_timeout");
+		const struct mfs_log_fields lf = {
+			.event = "fundamentals", .symbol = symbol, .result = "stale",
+			.error = mfs_err_name(rc == MFS_OK ? jr : rc),
+			.duration_ms = mfs_now_ms() - t0,
+			.has = MFS_LOGF_DURATION,
+		};
+		mfs_log_event(MFS_LOG_WARN, &lf,
+			      "%s/fundamentals: refresh failed (%s); serving the older snapshots",
+			      symbol, rc == MFS_OK ? msg : "no answer within fetch_timeout");
 		return MFS_OK;
 	}
 	if (rc != MFS_OK)

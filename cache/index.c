@@ -559,3 +559,23 @@ int mfs_index_each_quality(struct mfs_index *idx, mfs_quality_row_fn fn, void *a
 	pthread_mutex_unlock(&idx->mu);
 	return rc;
 }
+
+void mfs_index_claim(struct mfs_index *idx)
+{
+	char dir[4096];
+	char *slash;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", idx->sentinel);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	unlink(idx->sentinel);
+	snprintf(idx->sentinel, sizeof(idx->sentinel), "%s/running.%ld", dir, (long)getpid());
+	fd = open(idx->sentinel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dprintf(fd, "%ld\n", (long)getpid());
+		close(fd);
+	}
+}

@@ -43,6 +43,11 @@ struct mfs_index_symbol {
  * the tree. *rebuilt says whether that happened.
  */
 struct mfs_index *mfs_index_open(const struct mfs_store *st, bool *rebuilt, struct mfs_error *err);
+/*
+ * Re-create the sentinel under this process's pid: the daemon opens the
+ * cache before it forks into the background (mfs_cache_start calls it).
+ */
+void mfs_index_claim(struct mfs_index *idx);
 /* Close and remove the sentinel (a clean stop). */
 void mfs_index_close(struct mfs_index *idx);
 

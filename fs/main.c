@@ -31,6 +31,7 @@ struct cli {
 	char *cache;
 	char *log;
 	char *log_level;
+	char *log_format;
 	int offline;
 	int help;
 	int version;
@@ -50,6 +51,7 @@ static const struct fuse_opt cli_opts[] = {
 	CLI_OPT("cache=%s", cache),
 	CLI_OPT("log=%s", log),
 	CLI_OPT("log_level=%s", log_level),
+	CLI_OPT("log_format=%s", log_format),
 	CLI_OPT("offline", offline),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
@@ -87,6 +89,8 @@ static void usage(const char *prog)
 	       "    -o log=syslog|stderr|FILE  where messages go (default: stderr with -f,\n"
 	       "                           else syslog)\n"
 	       "    -o log_level=LEVEL     err, warn, notice (default), info, debug\n"
+	       "    -o log_format=text|json  one line of text (default) or one JSON object\n"
+	       "                           per message, with fetch fields\n"
 	       "    -f                     stay in the foreground\n"
 	       "    -d                     debug: foreground, libfuse tracing, log_level=debug\n"
 	       "    -s                     single-threaded (for debugging)\n"
@@ -230,6 +234,15 @@ int main(int argc, char *argv[])
 	if (cli.debug && !cli.log_level)
 		level = MFS_LOG_DEBUG;
 	mfs_log_set_level((enum mfs_log_level)level);
+	if (cli.log_format) {
+		int format = mfs_log_format_parse(cli.log_format);
+		if (format < 0) {
+			fprintf(stderr, "marketfs: log_format '%s': expected text or json\n",
+				cli.log_format);
+			goto out_args;
+		}
+		mfs_log_set_format((enum mfs_log_format)format);
+	}
 	fuse_set_log_func(fuse_log_to_ours);
 
 	/* Configuration: -o config=, else the default file, else built-ins. */
@@ -339,6 +352,7 @@ out_args:
 	free(cli.cache);
 	free(cli.log);
 	free(cli.log_level);
+	free(cli.log_format);
 	mfs_config_free(&cfg);
 	fuse_opt_free_args(&args);
 	mfs_log_close();

@@ -493,5 +493,29 @@ class CtlTest(harness.MarketfsTest):
         self.assertTrue(os.path.exists(os.path.join(third, "BTCUSDT/1d/2019.csv.gz")))
 
 
+
+    def test_backgrounded_daemon_is_seen(self):
+        # Regression: the daemon opened the cache before forking into the
+        # background, so its sentinel named the parent's (dead) pid.
+        m = self.mount(start=False)
+        argv = [a for a in m.argv() if a != "-f"]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        try:
+            harness.wait_for(m.is_mounted, 15, what="the background mount")
+            meta = os.path.join(m.cache, "_metadata")
+            sentinels = [n for n in os.listdir(meta) if n.startswith("running")]
+            self.assertEqual(len(sentinels), 1, sentinels)
+            pid = int(sentinels[0].split(".", 1)[1])
+            with open(f"/proc/{pid}/comm") as fh:
+                self.assertEqual(fh.read().strip(), "marketfs")
+            st = subprocess.run([CTL, "--config", m.conf, "status"], capture_output=True,
+                                text=True, timeout=30)
+            self.assertEqual(st.returncode, 0, st.stderr)
+            self.assertIn(str(pid), st.stdout)
+        finally:
+            subprocess.run(["fusermount3", "-u", m.mnt], capture_output=True)
+            harness.wait_for(lambda: not m.is_mounted(), 15, what="the unmount")
+
 if __name__ == "__main__":
     harness.main()
