@@ -15,7 +15,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		gcc libc6-dev meson ninja-build pkg-config \
 		libfuse3-dev fuse3 libcurl4-openssl-dev libjansson-dev libsqlite3-dev \
 		zlib1g-dev libarchive-dev libssl-dev libinih-dev check tzdata \
-		ca-certificates python3 python3-pandas rsync man-db groff-base
+		ca-certificates python3 python3-pandas rsync man-db groff-base autofs
 fi
 
 status=0
