@@ -1,6 +1,6 @@
 /*
  * Inside of struct mfs_cache, shared by cache.c (state, listings,
- * installs) and fill.c (jobs and the fetch pool).
+ * installs), queue.c (jobs and the fetch pool) and fill.c (the fill path).
  */
 #ifndef MARKETFS_CACHE_IMPL_H
 #define MARKETFS_CACHE_IMPL_H
@@ -24,7 +24,7 @@ struct mfs_sched;
 
 /*
  * A fetch job: every reader of a (symbol, timeframe) whose year it will
- * install joins it (fill.c). Fundamentals refreshes are jobs too, with
+ * install joins it (queue.c). Fundamentals refreshes are jobs too, with
  * fundamentals set, tf MFS_TF_INVALID and years 0.
  */
 struct job {
@@ -64,6 +64,12 @@ void mfs_cache_unlock(int fd);
 /* A reader opened (symbol, tf, year): remembered for eviction (LRU). */
 void mfs_cache_touch(struct mfs_cache *c, const struct mfs_key *k);
 
+/*
+ * Run a job (fill.c), on a fetch thread (queue.c), without c->mu: a bars
+ * job down the fill path, a fundamentals job by mfs_cache_run_fundamentals.
+ * Sets j->result, j->msg and j->want_installed.
+ */
+void mfs_cache_run_job(struct mfs_cache *c, struct job *j, struct mfs_http *http);
 /* Run a fundamentals job (fundamentals.c), on a fetch thread. */
 void mfs_cache_run_fundamentals(struct mfs_cache *c, struct job *j, struct mfs_http *http);
 /* Set the provider a job is asking now (for status.json). */

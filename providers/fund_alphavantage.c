@@ -208,19 +208,15 @@ enum mfs_err mfs_alphavantage_fundamentals_with(mfs_fund_get_fn get, struct mfs_
 						const char *provider_symbol,
 						struct mfs_fundamentals *out, struct mfs_error *err)
 {
-	const char *psym = provider_symbol && *provider_symbol ? provider_symbol : symbol;
+	const char *psym;
 	char esym[SYMBOL_MAX_BYTES], ekey[KEY_MAX_BYTES], path[PATH_MAX_BYTES];
 	json_t *fields, *raw = NULL;
 	enum mfs_err rc;
 
-	if (!key || !*key)
-		return mfs_error_set(err, MFS_ERR_CONFIG, PROV ": no API key configured");
-	if (!mfs_fund_encode(PROV, "symbol", psym, esym, sizeof(esym), err) ||
-	    !mfs_fund_encode(PROV, "API key", key, ekey, sizeof(ekey), err))
-		return MFS_ERR_INVALID;
-	fields = mfs_fund_new(symbol);
-	if (!fields)
-		return mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", psym);
+	rc = mfs_fund_begin(PROV, key, symbol, provider_symbol, esym, sizeof(esym), ekey,
+			    sizeof(ekey), &fields, &psym, err);
+	if (rc != MFS_OK)
+		return rc;
 
 	snprintf(path, sizeof(path), "/query?function=OVERVIEW&symbol=%s&apikey=%s", esym, ekey);
 	rc = mfs_fund_request(get, ctx, path, NULL, mfs_alphavantage_parse_overview, psym, fields, &raw,

@@ -285,19 +285,17 @@ enum mfs_err mfs_fmp_fundamentals_with(mfs_fund_get_fn get, struct mfs_fetch_ctx
 		{ "ratios-ttm", "ratios_ttm", mfs_fmp_parse_ratios_ttm },
 		{ "shares-float", "shares_float", mfs_fmp_parse_shares_float },
 	};
-	const char *psym = provider_symbol && *provider_symbol ? provider_symbol : symbol;
+	const char *psym;
 	char esym[SYMBOL_MAX_BYTES], ekey[KEY_MAX_BYTES], path[PATH_MAX_BYTES];
-	json_t *fields = NULL, *raw = NULL, *part = NULL;
+	json_t *fields, *raw = NULL, *part = NULL;
 	enum mfs_err rc;
 
-	if (!key || !*key)
-		return mfs_error_set(err, MFS_ERR_CONFIG, PROV ": no API key configured");
-	if (!mfs_fund_encode(PROV, "symbol", psym, esym, sizeof(esym), err) ||
-	    !mfs_fund_encode(PROV, "API key", key, ekey, sizeof(ekey), err))
-		return MFS_ERR_INVALID;
-	fields = mfs_fund_new(symbol);
+	rc = mfs_fund_begin(PROV, key, symbol, provider_symbol, esym, sizeof(esym), ekey,
+			    sizeof(ekey), &fields, &psym, err);
+	if (rc != MFS_OK)
+		return rc;
 	raw = json_object();
-	if (!fields || !raw) {
+	if (!raw) {
 		rc = mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", psym);
 		goto fail;
 	}

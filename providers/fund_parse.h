@@ -19,9 +19,8 @@
  *     secondary endpoint that knows the symbol but has nothing),
  *     MFS_ERR_SERVER (an unexpected status). symbol is for messages only.
  *
- * The static inline helpers below are shared by the four fund_*.c files.
- * They would sit best in fundamentals.c; they live here only because that
- * file belongs to another change.
+ * The helpers declared below (implemented in fundamentals.c) are shared
+ * by the four fund_*.c files.
  */
 #ifndef MARKETFS_PROVIDERS_FUND_PARSE_H
 #define MARKETFS_PROVIDERS_FUND_PARSE_H
@@ -175,6 +174,20 @@ bool mfs_fund_secondary_failed(const char *prov, const char *symbol, const char 
 /* Percent-encode s into out; false (with an error set) if it does not fit. */
 bool mfs_fund_encode(const char *prov, const char *what, const char *s, char *out,
 			       size_t outlen, struct mfs_error *err);
+
+/*
+ * The start of every keyed fundamentals fetch: *psym is the symbol to ask
+ * for (provider_symbol, or symbol when that is NULL or ""); the key must be
+ * set; the symbol is percent-encoded into esym and, unless ekey is NULL
+ * (Tiingo sends the key in a header), the key into ekey; *fields gets a
+ * new mfs_fund_new(symbol) object, the caller's on MFS_OK and NULL
+ * otherwise. Errors, named by prov: MFS_ERR_CONFIG (no key),
+ * MFS_ERR_INVALID (too long to encode), MFS_ERR_NOMEM.
+ */
+enum mfs_err mfs_fund_begin(const char *prov, const char *key, const char *symbol,
+			    const char *provider_symbol, char *esym, size_t esymlen, char *ekey,
+			    size_t ekeylen, json_t **fields, const char **psym,
+			    struct mfs_error *err);
 
 /* The bar ops of a provider that serves fundamentals only (for now). */
 bool mfs_fund_no_bars(enum mfs_class cls, enum mfs_tf tf);

@@ -177,26 +177,27 @@ enum mfs_err mfs_tiingo_fundamentals_with(mfs_fund_get_fn get, struct mfs_fetch_
 					  const char *provider_symbol, struct mfs_fundamentals *out,
 					  struct mfs_error *err)
 {
-	const char *psym = provider_symbol && *provider_symbol ? provider_symbol : symbol;
+	const char *psym;
 	char esym[SYMBOL_MAX_BYTES], path[PATH_MAX_BYTES], auth[AUTH_MAX_BYTES];
 	const char *headers[] = { auth, NULL };
-	json_t *fields = NULL, *raw = NULL, *part = NULL;
+	json_t *fields, *raw = NULL, *part = NULL;
 	struct mfs_error e = { 0 };
 	enum mfs_err rc;
 
-	if (!key || !*key)
-		return mfs_error_set(err, MFS_ERR_CONFIG, PROV ": no API key configured");
-	if (!mfs_fund_encode(PROV, "symbol", psym, esym, sizeof(esym), err))
-		return MFS_ERR_INVALID;
+	/* the key goes in a header, not the query: only the symbol is encoded */
+	rc = mfs_fund_begin(PROV, key, symbol, provider_symbol, esym, sizeof(esym), NULL, 0,
+			    &fields, &psym, err);
+	if (rc != MFS_OK)
+		return rc;
 	/* a header value cannot hold a line break; a key with one is a config error */
 	if (strpbrk(key, "\r\n") ||
 	    snprintf(auth, sizeof(auth), "Authorization: Token %s", key) >= (int)sizeof(auth)) {
 		explicit_bzero(auth, sizeof(auth));
+		json_decref(fields);
 		return mfs_error_set(err, MFS_ERR_CONFIG, PROV ": the API key is not usable");
 	}
-	fields = mfs_fund_new(symbol);
 	raw = json_object();
-	if (!fields || !raw) {
+	if (!raw) {
 		rc = mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", psym);
 		goto fail;
 	}

@@ -1,7 +1,7 @@
 /*
  * Helpers every fundamentals parser shares: the common field set and the
  * tolerant setters that turn "None", "-" and numeric strings into JSON
- * null and numbers.
+ * null and numbers; and the start every keyed fetch shares (mfs_fund_begin).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -320,6 +320,27 @@ bool mfs_fund_encode(const char *prov, const char *what, const char *s, char *ou
 		return false;
 	}
 	return true;
+}
+
+enum mfs_err mfs_fund_begin(const char *prov, const char *key, const char *symbol,
+			    const char *provider_symbol, char *esym, size_t esymlen, char *ekey,
+			    size_t ekeylen, json_t **fields, const char **psym,
+			    struct mfs_error *err)
+{
+	*psym = provider_symbol && *provider_symbol ? provider_symbol : symbol;
+	*fields = NULL;
+	if (!key || !*key)
+		return mfs_error_set(err, MFS_ERR_CONFIG, "%s: no API key configured", prov);
+	if (!mfs_fund_encode(prov, "symbol", *psym, esym, esymlen, err) ||
+	    (ekey && !mfs_fund_encode(prov, "API key", key, ekey, ekeylen, err)))
+		return MFS_ERR_INVALID;
+	*fields = mfs_fund_new(symbol);
+	if (!*fields) {
+		if (ekey)
+			explicit_bzero(ekey, ekeylen);
+		return mfs_error_set(err, MFS_ERR_NOMEM, "%s: %s: out of memory", prov, *psym);
+	}
+	return MFS_OK;
 }
 
 bool mfs_fund_no_bars(enum mfs_class cls, enum mfs_tf tf)
