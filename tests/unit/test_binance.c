@@ -15,33 +15,12 @@
 #include <marketfs/timeframe.h>
 
 #include "providers/binance.h"
+#include "testutil.h"
 
 #define DAY MFS_SECONDS_PER_DAY
 #define T0_MS 1704067200000LL /* 2024-01-01 00:00Z, a Monday */
 #define HOUR_MS 3600000LL
 #define MIN_MS 60000LL
-
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/binance/%s", MFS_FIXTURES, name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /* count 1m klines from open_ms, as Binance writes them. */
 static char *make_page(int64_t open_ms, size_t count)
@@ -93,7 +72,7 @@ static enum mfs_err parse(const char *name, long status, const char *sym, enum m
 			  int64_t now_ms)
 {
 	size_t len;
-	char *body = load(name, &len);
+	char *body = tu_fixture_in("binance", name, &len);
 	enum mfs_err rc;
 
 	ser.tf = tf;
@@ -404,7 +383,7 @@ static void fake_add_fixture(const char *name, long status)
 {
 	size_t len;
 
-	fake_add(load(name, &len), status);
+	fake_add(tu_fixture_in("binance", name, &len), status);
 }
 
 static struct mfs_fetch_result res;

@@ -22,6 +22,8 @@
 #include <marketfs/config.h>
 #include <marketfs/limits.h>
 
+#include "testutil.h"
+
 #define NOBODY_UID 65534
 
 static char tmpdir[256];
@@ -29,34 +31,20 @@ static char conf_path[320];
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/mfs-config-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	tu_tmpdir(tmpdir, sizeof(tmpdir), "%s/mfs-config-",
+		  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	chmod(tmpdir, 0755); /* readable after seteuid(NOBODY_UID) */
 	snprintf(conf_path, sizeof(conf_path), "%s/marketfs.conf", tmpdir);
 }
 
 static void teardown(void)
 {
-	char sub[400];
-
-	unlink(conf_path);
-	snprintf(sub, sizeof(sub), "%s/marketfs/marketfs.conf", tmpdir);
-	unlink(sub);
-	snprintf(sub, sizeof(sub), "%s/marketfs", tmpdir);
-	rmdir(sub);
-	snprintf(sub, sizeof(sub), "%s/adir", tmpdir);
-	rmdir(sub);
-	rmdir(tmpdir);
+	tu_rmtree(tmpdir);
 }
 
 static const char *write_conf(const char *text)
 {
-	FILE *f = fopen(conf_path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(text, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
+	tu_write_text(conf_path, text);
 	/* Whatever the umask: the secrets rule depends on the mode. */
 	ck_assert_int_eq(chmod(conf_path, 0644), 0);
 	return conf_path;
@@ -199,7 +187,7 @@ START_TEST(test_default_path_user)
 	snprintf(dir, sizeof(dir), "%s/marketfs", tmpdir);
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
 	strcat(dir, "/marketfs.conf");
-	fclose(fopen(dir, "w"));
+	tu_write(dir, "", 0);
 
 	become_user();
 	p = mfs_config_default_path();

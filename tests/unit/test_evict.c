@@ -26,7 +26,6 @@
  */
 #include <check.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +42,7 @@
 
 #include "cache/cache_impl.h"
 #include "cache/index.h"
+#include "testutil.h"
 
 #define DATA_BYTES 20000   /* a fake data file: several blocks on any file system */
 #define SIDECAR_BYTES 300
@@ -60,23 +60,14 @@ static unsigned n_removed;
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void make_base(void)
 {
-	snprintf(basedir, sizeof(basedir), "/tmp/mfs_test_evict.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(basedir));
+	tu_tmpdir(basedir, sizeof(basedir), "/tmp/mfs_test_evict.");
 }
 
 static void remove_base(void)
 {
-	nftw(basedir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(basedir);
 }
 
 static void set_key(const char *key, const char *value)
@@ -89,8 +80,7 @@ static void set_key(const char *key, const char *value)
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", basedir);
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	tu_tmpdir(tmpdir, sizeof(tmpdir), "%s/t.", basedir);
 	memset(&cfg, 0, sizeof(cfg));
 	mfs_config_defaults(&cfg);
 	set_key("cache_dir", tmpdir);
@@ -149,14 +139,10 @@ static void mkdirs(const char *path)
 static void write_bytes(const char *path, size_t n, int64_t mtime)
 {
 	char *buf = malloc(n ? n : 1);
-	FILE *f;
 
 	ck_assert_ptr_nonnull(buf);
 	memset(buf, 'x', n);
-	f = fopen(path, "w");
-	ck_assert_msg(f != NULL, "cannot create %s", path);
-	ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
-	ck_assert_int_eq(fclose(f), 0);
+	tu_write(path, buf, n);
 	free(buf);
 	if (mtime) {
 		struct timespec ts[2] = { { mtime, 0 }, { mtime, 0 } };

@@ -16,6 +16,7 @@
 #include <marketfs/timeframe.h>
 
 #include "providers/fund_parse.h"
+#include "testutil.h"
 
 /* 2026-01-02T03:04:05Z */
 #define NOW 1767323045LL
@@ -25,28 +26,6 @@
 #define AV_KEY "AVTESTKEY0123456"
 #define PG_KEY "PGTESTKEY0123456789abcdef"
 #define TI_KEY "TITESTKEY0123456789abcdef0123456789abcdef"
-
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", MFS_FIXTURES, name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static json_t *fields;
 static json_t *raw;
@@ -70,7 +49,7 @@ static void teardown(void)
 static enum mfs_err parse(mfs_fund_parse_fn parser, const char *name, long status)
 {
 	size_t len;
-	char *body = load(name, &len);
+	char *body = tu_fixture(name, &len);
 	enum mfs_err rc;
 
 	json_decref(raw);
@@ -165,7 +144,7 @@ static enum mfs_err fake_get(struct mfs_fetch_ctx *ctx, const char *path,
 		resp->retry_after_s = -1;
 		resp->status = r->status;
 		if (r->fixture) {
-			resp->body = load(r->fixture, &resp->len);
+			resp->body = tu_fixture(r->fixture, &resp->len);
 		} else {
 			resp->body = strdup(r->body);
 			resp->len = strlen(r->body);

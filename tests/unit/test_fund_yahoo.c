@@ -13,30 +13,9 @@
 #include <marketfs/provider.h>
 
 #include "providers/yahoo.h"
+#include "testutil.h"
 
 #define NOW 1739232000 /* 2025-02-11T00:00:00Z */
-
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/yahoo/%s", MFS_FIXTURES, name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static struct mfs_fundamentals fund;
 static struct mfs_error err;
@@ -56,7 +35,7 @@ static void teardown(void)
 static enum mfs_err parse(const char *name, long status, const char *sym)
 {
 	size_t len;
-	char *body = load(name, &len);
+	char *body = tu_fixture_in("yahoo", name, &len);
 	enum mfs_err rc = mfs_yahoo_parse_quote_summary(status, body, len, sym, NOW, &fund, &err);
 
 	free(body);
@@ -204,7 +183,7 @@ END_TEST
 START_TEST(test_crumb_refused)
 {
 	size_t len;
-	char *body = load("quoteSummary-401-invalid-crumb.json", &len);
+	char *body = tu_fixture("yahoo/quoteSummary-401-invalid-crumb.json", &len);
 
 	ck_assert(mfs_yahoo_crumb_refused(401, body, len));
 	ck_assert(!mfs_yahoo_crumb_refused(200, body, len));
@@ -431,7 +410,7 @@ static enum mfs_err fake_get(struct mfs_fetch_ctx *ctx, const char *path_and_que
 	}
 	ck_assert_uint_gt(fake.n_summary, 0);
 	resp->status = fake.summary_status[0];
-	resp->body = load(fake.summary[0], &resp->len);
+	resp->body = tu_fixture_in("yahoo", fake.summary[0], &resp->len);
 	if (fake.n_summary > 1) {
 		memmove(fake.summary, fake.summary + 1, sizeof(fake.summary[0]) * (FAKE_MAX - 1));
 		memmove(fake.summary_status, fake.summary_status + 1,

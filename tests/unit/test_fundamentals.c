@@ -15,7 +15,6 @@
  * Nothing here touches the network: the cache is opened, never started.
  */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,8 @@
 #include <marketfs/config.h>
 #include <marketfs/provider.h>
 
+#include "testutil.h"
+
 static char basedir[128], tmpdir[256];
 static struct mfs_config cfg;
 static struct mfs_cache *cache;
@@ -36,21 +37,12 @@ static struct mfs_cache *cache;
 
 static void make_base(void)
 {
-	snprintf(basedir, sizeof(basedir), "/tmp/mfs_test_fundamentals.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(basedir));
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	tu_tmpdir(basedir, sizeof(basedir), "/tmp/mfs_test_fundamentals.");
 }
 
 static void remove_base(void)
 {
-	nftw(basedir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(basedir);
 }
 
 static void set_key(const char *key, const char *value)
@@ -64,8 +56,7 @@ static void set_key(const char *key, const char *value)
 /* A fresh config whose cache_dir is a new directory; the cache is opened later. */
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", basedir);
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	tu_tmpdir(tmpdir, sizeof(tmpdir), "%s/t.", basedir);
 	memset(&cfg, 0, sizeof(cfg));
 	mfs_config_defaults(&cfg);
 	set_key("cache_dir", tmpdir);
@@ -92,15 +83,6 @@ static void open_cache(void)
 
 	cache = mfs_cache_open(&cfg, &err);
 	ck_assert_msg(cache != NULL, "mfs_cache_open: %s", err.msg);
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	ck_assert_msg(f != NULL, "cannot create %s", path);
-	ck_assert_int_ge(fputs(text, f), 0);
-	ck_assert_int_eq(fclose(f), 0);
 }
 
 static void fund_dir(const char *symbol, char *out, size_t len)
@@ -350,11 +332,11 @@ START_TEST(test_newest_snapshot_per_provider_wins)
 		char dir[512], path[700];
 		fund_dir("AAPL", dir, sizeof(dir));
 		snprintf(path, sizeof(path), "%s/.fmp_20990101_000000.json.tmp.abc123", dir);
-		write_text(path, "{\"sector\": \"Temp\"}");
+		tu_write_text(path, "{\"sector\": \"Temp\"}");
 		snprintf(path, sizeof(path), "%s/notes.txt", dir);
-		write_text(path, "hello");
+		tu_write_text(path, "hello");
 		snprintf(path, sizeof(path), "%s/fmp_20990101_000000.json.bak", dir);
-		write_text(path, "{}");
+		tu_write_text(path, "{}");
 	}
 	open_cache();
 	c = combined("AAPL");

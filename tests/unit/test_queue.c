@@ -1,5 +1,5 @@
 /*
- * The fetch queue (cache/fill.c): priorities, a reader never stuck behind
+ * The fetch queue (cache/queue.c): priorities, a reader never stuck behind
  * background work, and de-duplication. An in-process cache fetches from a
  * small HTTP server on 127.0.0.1 that answers Yahoo's "unknown symbol" and
  * records the order of the requests: the assertions are about that order
@@ -20,6 +20,8 @@
 #include <marketfs/cache.h>
 #include <marketfs/config.h>
 #include <marketfs/http.h>
+
+#include "testutil.h"
 
 #define MAX_REQ 512
 #define HOLD_MS 40 /* each answer takes this long, so a queue builds up */
@@ -163,8 +165,7 @@ static void cache_up(void)
 	struct mfs_error err = { 0 };
 	char url[64];
 
-	snprintf(dir, sizeof(dir), "/tmp/mfs_test_queue.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tu_tmpdir(dir, sizeof(dir), "/tmp/mfs_test_queue.");
 	mfs_config_defaults(&cfg);
 	ck_assert_int_eq(mfs_config_set(&cfg, "marketfs", "cache_dir", dir, &err), MFS_OK);
 	ck_assert_int_eq(mfs_config_set(&cfg, "marketfs", "max_parallel_fetches", "2", &err),
@@ -181,13 +182,9 @@ static void cache_up(void)
 
 static void cache_down(void)
 {
-	char cmd[300];
-
 	mfs_cache_close(cache);
 	mfs_config_free(&cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	tu_rmtree(dir);
 }
 
 struct item {

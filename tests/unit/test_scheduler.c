@@ -22,7 +22,6 @@
  * at once; times are passed explicitly wherever the code allows it.
  */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +34,7 @@
 #include <marketfs/http.h>
 
 #include "cache/cache_impl.h"
+#include "testutil.h"
 
 #define DAY MFS_SECONDS_PER_DAY
 #define H 3600
@@ -57,14 +57,6 @@ static int64_t utc(int y, unsigned m, unsigned d, int hh, int mm)
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void set(const char *section, const char *key, const char *value)
 {
 	struct mfs_error err = { 0 };
@@ -76,8 +68,7 @@ static void set(const char *section, const char *key, const char *value)
 /* A config with a new cache directory and every provider unreachable. */
 static void setup(void)
 {
-	snprintf(basedir, sizeof(basedir), "/tmp/mfs_test_scheduler.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(basedir));
+	tu_tmpdir(basedir, sizeof(basedir), "/tmp/mfs_test_scheduler.");
 	snprintf(tmpdir, sizeof(tmpdir), "%s/cache", basedir);
 	ck_assert_int_eq(mkdir(tmpdir, 0755), 0);
 	memset(&cfg, 0, sizeof(cfg));
@@ -98,7 +89,7 @@ static void teardown(void)
 	mfs_cache_close(cache);
 	cache = NULL;
 	mfs_config_free(&cfg);
-	nftw(basedir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(basedir);
 }
 
 static void open_cache(void)
@@ -461,7 +452,6 @@ static void write_snapshot(const char *symbol, int64_t t)
 	int y;
 	unsigned mo, d;
 	int64_t sod = t % DAY;
-	FILE *f;
 
 	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, symbol);
 	mkdir(dir, 0755);
@@ -470,10 +460,7 @@ static void write_snapshot(const char *symbol, int64_t t)
 	mfs_civil_from_days(t / DAY, &y, &mo, &d);
 	snprintf(path, sizeof(path), "%s/yahoo_%04d%02u%02u_%02d%02d%02d.json", dir, y, mo, d,
 		 (int)(sod / H), (int)(sod / 60 % 60), (int)(sod % 60));
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("{\"symbol\":\"X\"}\n", f);
-	fclose(f);
+	tu_write_text(path, "{\"symbol\":\"X\"}\n");
 }
 
 START_TEST(test_run_new_stock_run)

@@ -8,7 +8,6 @@
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <marketfs/timeframe.h>
 
 #include "cache/store.h"
+#include "testutil.h"
 
 #define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define SHA_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -34,27 +34,17 @@ static char basedir[128], tmpdir[256];
 
 static void make_base(void)
 {
-	snprintf(basedir, sizeof(basedir), "/tmp/mfs_test_store.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(basedir));
+	tu_tmpdir(basedir, sizeof(basedir), "/tmp/mfs_test_store.");
 }
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/t.XXXXXX", basedir);
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	tu_tmpdir(tmpdir, sizeof(tmpdir), "%s/t.", basedir);
 }
 
 static void remove_base(void)
 {
-	nftw(basedir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(basedir);
 }
 
 static void open_store(struct mfs_store *st)
@@ -62,15 +52,6 @@ static void open_store(struct mfs_store *st)
 	struct mfs_error err = { 0 };
 
 	ck_assert_int_eq(mfs_store_open(st, tmpdir, &err), MFS_OK);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fputs(text, f) >= 0, 1);
-	ck_assert_int_eq(fclose(f), 0);
 }
 
 static char *slurp(const char *path)
@@ -265,7 +246,7 @@ START_TEST(test_read_limits)
 	size_t len = 99;
 
 	snprintf(path, sizeof(path), "%s/f.txt", tmpdir);
-	write_file(path, "0123456789");
+	tu_write_text(path, "0123456789");
 	ck_assert_int_ne(mfs_store_read(path, 9, &buf, &len, &err), MFS_OK);
 	ck_assert_ptr_null(buf);
 	ck_assert(err.msg[0] != '\0');
@@ -280,7 +261,7 @@ START_TEST(test_read_limits)
 	ck_assert_ptr_null(buf);
 
 	snprintf(path, sizeof(path), "%s/empty", tmpdir);
-	write_file(path, "");
+	tu_write_text(path, "");
 	ck_assert_int_eq(mfs_store_read(path, 0, &buf, &len, &err), MFS_OK);
 	ck_assert_uint_eq(len, 0);
 	ck_assert_str_eq(buf, "");
@@ -294,7 +275,6 @@ START_TEST(test_sha256)
 	char hex[65], fhex[65], path[300];
 	size_t big_len = 200000;
 	char *big = malloc(big_len);
-	FILE *f;
 
 	mfs_sha256_hex("abc", 3, hex);
 	ck_assert_str_eq(hex, SHA_ABC);
@@ -302,7 +282,7 @@ START_TEST(test_sha256)
 	ck_assert_str_eq(hex, SHA_EMPTY);
 
 	snprintf(path, sizeof(path), "%s/abc", tmpdir);
-	write_file(path, "abc");
+	tu_write_text(path, "abc");
 	ck_assert_int_eq(mfs_sha256_file(path, fhex, &err), MFS_OK);
 	ck_assert_str_eq(fhex, SHA_ABC);
 
@@ -311,10 +291,7 @@ START_TEST(test_sha256)
 	for (size_t i = 0; i < big_len; i++)
 		big[i] = (char)(i * 7 + i / 251);
 	snprintf(path, sizeof(path), "%s/big", tmpdir);
-	f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_uint_eq(fwrite(big, 1, big_len, f), big_len);
-	ck_assert_int_eq(fclose(f), 0);
+	tu_write(path, big, big_len);
 	mfs_sha256_hex(big, big_len, hex);
 	ck_assert_int_eq(mfs_sha256_file(path, fhex, &err), MFS_OK);
 	ck_assert_str_eq(fhex, hex);
@@ -338,11 +315,11 @@ START_TEST(test_clean_temps)
 	snprintf(normal, sizeof(normal), "%s/2023.csv.gz", dir);
 	snprintf(hidden, sizeof(hidden), "%s/.keep", dir);
 	snprintf(root_tmp, sizeof(root_tmp), "%s/.x.tmp.QWERTY", tmpdir);
-	write_file(old_tmp, "partial");
-	write_file(young_tmp, "partial");
-	write_file(normal, "data");
-	write_file(hidden, "");
-	write_file(root_tmp, "partial");
+	tu_write_text(old_tmp, "partial");
+	tu_write_text(young_tmp, "partial");
+	tu_write_text(normal, "data");
+	tu_write_text(hidden, "");
+	tu_write_text(root_tmp, "partial");
 	set_age(old_tmp, 3600);
 	set_age(young_tmp, 10);
 	set_age(normal, 7200);

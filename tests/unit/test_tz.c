@@ -6,7 +6,6 @@
  * temp directory exercise the footer forms (M, J, n, quoted names) alone.
  */
 #include <check.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,8 @@
 
 #include <marketfs/timeframe.h>
 #include <marketfs/tz.h>
+
+#include "testutil.h"
 
 #define H 3600
 
@@ -276,8 +277,7 @@ static char tmpdir[64];
 
 static void make_tmpdir(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mfs_tz_XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	tu_tmpdir(tmpdir, sizeof(tmpdir), "/tmp/mfs_tz_");
 	ck_assert_int_eq(setenv("MARKETFS_TZDIR", tmpdir, 1), 0);
 	ck_assert_str_eq(mfs_tz_dir(), tmpdir);
 }
@@ -285,17 +285,10 @@ static void make_tmpdir(void)
 /* Checked-fixture teardown: remove the synthetic zones and their dir. */
 static void remove_tmpdir(void)
 {
-	DIR *d;
-	struct dirent *de;
-
 	unsetenv("MARKETFS_TZDIR");
-	if (!tmpdir[0] || !(d = opendir(tmpdir)))
+	if (!tmpdir[0])
 		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
-	rmdir(tmpdir);
+	tu_rmtree(tmpdir);
 	tmpdir[0] = '\0';
 }
 
@@ -462,10 +455,7 @@ START_TEST(test_malformed_files)
 
 	make_tmpdir();
 	snprintf(path, sizeof(path), "%s/Junk", tmpdir);
-	f = fopen(path, "wb");
-	ck_assert_ptr_nonnull(f);
-	fputs("not a tzif file at all, but long enough to have a header ......", f);
-	fclose(f);
+	tu_write_text(path, "not a tzif file at all, but long enough to have a header ......");
 	ck_assert_ptr_null(mfs_tz_get("Junk"));
 
 	/* A valid header that promises more data than the file holds. */

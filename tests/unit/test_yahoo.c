@@ -15,30 +15,9 @@
 #include <marketfs/timeframe.h>
 
 #include "providers/yahoo.h"
+#include "testutil.h"
 
 #define DAY MFS_SECONDS_PER_DAY
-
-static char *load(const char *name, size_t *len)
-{
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/yahoo/%s", MFS_FIXTURES, name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 static int64_t day_t(int y, unsigned m, unsigned d)
 {
@@ -63,7 +42,7 @@ static enum mfs_err parse(const char *name, long status, const char *sym, enum m
 			  int64_t period2)
 {
 	size_t len;
-	char *body = load(name, &len);
+	char *body = tu_fixture_in("yahoo", name, &len);
 	enum mfs_err rc;
 
 	res.series.tf = tf;
@@ -536,7 +515,7 @@ static enum mfs_err fake_get(struct mfs_fetch_ctx *ctx, const char *path_and_que
 	fake.calls++;
 	ctx->requests++;
 	resp->status = fake.status;
-	resp->body = load(fake.fixture, &resp->len);
+	resp->body = tu_fixture_in("yahoo", fake.fixture, &resp->len);
 	return MFS_OK;
 }
 
