@@ -190,6 +190,12 @@ static int setup_log(const struct cli *c, bool daemonized)
 	return mfs_log_open(MFS_LOG_FILE, dest);
 }
 
+static void log_mounted(const char *mountpoint, const struct mfs_config *cfg)
+{
+	mfs_notice("marketfs %s mounted at %s (cache %s%s%s)", MFS_VERSION, mountpoint,
+		   cfg->cache_dir, cfg->path ? ", config " : "", cfg->path ? cfg->path : "");
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -300,15 +306,19 @@ int main(int argc, char *argv[])
 		goto out_session;
 	if (fuse_session_mount(fs.se, mountpoint) != 0)
 		goto out_signals;
-	mfs_notice("marketfs %s mounted at %s (cache %s%s%s)", MFS_VERSION, mountpoint,
-		   cfg.cache_dir, cfg.path ? ", config " : "", cfg.path ? cfg.path : "");
+	log_mounted(mountpoint, &cfg);
 	if (!cli.foreground) {
 		if (fuse_daemonize(0) != 0)
 			goto out_unmount;
 	}
-	if ((!cli.foreground || cli.log) && setup_log(&cli, !cli.foreground) < 0) {
-		mfs_log_open(MFS_LOG_SYSLOG, NULL);
-		mfs_err_log("cannot open log %s: %s; logging to syslog", cli.log, strerror(errno));
+	if (!cli.foreground || cli.log) {
+		if (setup_log(&cli, !cli.foreground) < 0) {
+			mfs_log_open(MFS_LOG_SYSLOG, NULL);
+			mfs_err_log("cannot open log %s: %s; logging to syslog", cli.log,
+				    strerror(errno));
+		}
+		/* the terminal saw the mount; the lasting log needs it too */
+		log_mounted(mountpoint, &cfg);
 	}
 	if (mfs_cache_start(fs.cache, &err) != MFS_OK) {
 		mfs_err_log("%s", err.msg);

@@ -116,6 +116,11 @@ class LogsTest(harness.MarketfsTest):
         mounted = [json.loads(l) for l in m.stderr_text().splitlines()
                    if "mounted at" in l]
         self.assertTrue(mounted and mounted[0]["level"] == "notice", m.stderr_text()[-500:])
+        # ... and the log file has it as well, for whoever reads only the log
+        in_log = [r for r in recs if r["message"].startswith("marketfs ")
+                  and f"mounted at {m.mnt} (cache " in r["message"]]
+        self.assertEqual(len(in_log), 1, [r["message"] for r in recs[:5]])
+        self.assertEqual(in_log[0]["level"], "notice")
 
     def test_json_stale_copy_served(self):
         m = self.mount(config={"max_age": "2s"}, options=["log_format=json"])
