@@ -223,16 +223,7 @@ enum mfs_err mfs_alphavantage_fundamentals_with(mfs_fund_get_fn get, struct mfs_
 			  err);
 	explicit_bzero(path, sizeof(path));
 	explicit_bzero(ekey, sizeof(ekey));
-	if (rc != MFS_OK) {
-		mfs_fund_scrub_msg(err, key);
-		json_decref(fields);
-		return rc;
-	}
-	mfs_fund_default_as_of(fields, ctx->now);
-	mfs_fund_scrub(raw, key);
-	out->fields = fields;
-	out->raw = raw;
-	return MFS_OK;
+	return mfs_fund_end(rc, key, ctx->now, fields, raw, out, err);
 }
 
 static enum mfs_err av_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,

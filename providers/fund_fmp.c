@@ -297,13 +297,13 @@ enum mfs_err mfs_fmp_fundamentals_with(mfs_fund_get_fn get, struct mfs_fetch_ctx
 	raw = json_object();
 	if (!raw) {
 		rc = mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", psym);
-		goto fail;
+		goto done;
 	}
 
 	snprintf(path, sizeof(path), "/stable/profile?symbol=%s&apikey=%s", esym, ekey);
 	rc = mfs_fund_request(get, ctx, path, NULL, mfs_fmp_parse_profile, psym, fields, &part, err);
 	if (rc != MFS_OK)
-		goto fail;
+		goto done;
 	json_object_set_new(raw, "profile", part);
 
 	for (size_t i = 0; i < sizeof(secondary) / sizeof(secondary[0]); i++) {
@@ -315,7 +315,7 @@ enum mfs_err mfs_fmp_fundamentals_with(mfs_fund_get_fn get, struct mfs_fetch_ctx
 				  &e);
 		if (rc == MFS_ERR_CANCELLED) {
 			mfs_error_set(err, rc, "%s", e.msg);
-			goto fail;
+			goto done;
 		}
 		if (rc == MFS_OK)
 			json_object_set_new(raw, secondary[i].raw_name, part);
@@ -323,21 +323,11 @@ enum mfs_err mfs_fmp_fundamentals_with(mfs_fund_get_fn get, struct mfs_fetch_ctx
 			break;
 	}
 
-	mfs_fund_default_as_of(fields, ctx->now);
-	mfs_fund_scrub(raw, key);
+	rc = MFS_OK;
+done:
 	explicit_bzero(path, sizeof(path));
 	explicit_bzero(ekey, sizeof(ekey));
-	mfs_error_clear(err);
-	out->fields = fields;
-	out->raw = raw;
-	return MFS_OK;
-fail:
-	explicit_bzero(path, sizeof(path));
-	explicit_bzero(ekey, sizeof(ekey));
-	mfs_fund_scrub_msg(err, key);
-	json_decref(fields);
-	json_decref(raw);
-	return rc;
+	return mfs_fund_end(rc, key, ctx->now, fields, raw, out, err);
 }
 
 static enum mfs_err fmp_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,

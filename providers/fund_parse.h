@@ -189,6 +189,15 @@ enum mfs_err mfs_fund_begin(const char *prov, const char *key, const char *symbo
 			    size_t ekeylen, json_t **fields, const char **psym,
 			    struct mfs_error *err);
 
+/*
+ * The end of every keyed fundamentals fetch. On MFS_OK: fields get an
+ * as_of of now when the provider gave none, the key is scrubbed from raw,
+ * err is cleared and out takes both. Otherwise the key is scrubbed from
+ * err's message and fields and raw are freed. Returns rc.
+ */
+enum mfs_err mfs_fund_end(enum mfs_err rc, const char *key, int64_t now, json_t *fields,
+			  json_t *raw, struct mfs_fundamentals *out, struct mfs_error *err);
+
 /* The bar ops of a provider that serves fundamentals only (for now). */
 bool mfs_fund_no_bars(enum mfs_class cls, enum mfs_tf tf);
 int64_t mfs_fund_no_bars_earliest(enum mfs_class cls, enum mfs_tf tf, int64_t now);

@@ -150,17 +150,8 @@ enum mfs_err mfs_polygon_fundamentals_with(mfs_fund_get_fn get, struct mfs_fetch
 	rc = mfs_fund_request(get, ctx, path, NULL, mfs_polygon_parse_ticker, psym, fields, &raw, err);
 	explicit_bzero(path, sizeof(path));
 	explicit_bzero(ekey, sizeof(ekey));
-	if (rc != MFS_OK) {
-		mfs_fund_scrub_msg(err, key);
-		json_decref(fields);
-		return rc;
-	}
-	/* the reference answer carries no date (unless asked with ?date=) */
-	mfs_fund_default_as_of(fields, ctx->now);
-	mfs_fund_scrub(raw, key);
-	out->fields = fields;
-	out->raw = raw;
-	return MFS_OK;
+	/* the reference answer carries no date (unless asked with ?date=): as_of is now */
+	return mfs_fund_end(rc, key, ctx->now, fields, raw, out, err);
 }
 
 static enum mfs_err polygon_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,

@@ -199,13 +199,13 @@ enum mfs_err mfs_tiingo_fundamentals_with(mfs_fund_get_fn get, struct mfs_fetch_
 	raw = json_object();
 	if (!raw) {
 		rc = mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", psym);
-		goto fail;
+		goto done;
 	}
 
 	snprintf(path, sizeof(path), "/tiingo/daily/%s", esym);
 	rc = mfs_fund_request(get, ctx, path, headers, mfs_tiingo_parse_meta, psym, fields, &part, err);
 	if (rc != MFS_OK)
-		goto fail;
+		goto done;
 	json_object_set_new(raw, "metadata", part);
 
 	snprintf(path, sizeof(path), "/tiingo/fundamentals/%s/daily", esym);
@@ -214,24 +214,15 @@ enum mfs_err mfs_tiingo_fundamentals_with(mfs_fund_get_fn get, struct mfs_fetch_
 		json_object_set_new(raw, "fundamentals_daily", part);
 	} else if (rc == MFS_ERR_CANCELLED) {
 		mfs_error_set(err, rc, "%s", e.msg);
-		goto fail;
+		goto done;
 	} else {
 		mfs_fund_secondary_failed(PROV, psym, "fundamentals", rc, &e, key);
 	}
 
+	rc = MFS_OK;
+done:
 	explicit_bzero(auth, sizeof(auth));
-	mfs_fund_default_as_of(fields, ctx->now);
-	mfs_fund_scrub(raw, key);
-	mfs_error_clear(err);
-	out->fields = fields;
-	out->raw = raw;
-	return MFS_OK;
-fail:
-	explicit_bzero(auth, sizeof(auth));
-	mfs_fund_scrub_msg(err, key);
-	json_decref(fields);
-	json_decref(raw);
-	return rc;
+	return mfs_fund_end(rc, key, ctx->now, fields, raw, out, err);
 }
 
 static enum mfs_err tiingo_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,

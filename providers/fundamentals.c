@@ -1,7 +1,8 @@
 /*
  * Helpers every fundamentals parser shares: the common field set and the
  * tolerant setters that turn "None", "-" and numeric strings into JSON
- * null and numbers; and the start every keyed fetch shares (mfs_fund_begin).
+ * null and numbers; and the start and end every keyed fetch shares
+ * (mfs_fund_begin, mfs_fund_end).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -340,6 +341,23 @@ enum mfs_err mfs_fund_begin(const char *prov, const char *key, const char *symbo
 			explicit_bzero(ekey, ekeylen);
 		return mfs_error_set(err, MFS_ERR_NOMEM, "%s: %s: out of memory", prov, *psym);
 	}
+	return MFS_OK;
+}
+
+enum mfs_err mfs_fund_end(enum mfs_err rc, const char *key, int64_t now, json_t *fields,
+			  json_t *raw, struct mfs_fundamentals *out, struct mfs_error *err)
+{
+	if (rc != MFS_OK) {
+		mfs_fund_scrub_msg(err, key);
+		json_decref(fields);
+		json_decref(raw);
+		return rc;
+	}
+	mfs_fund_default_as_of(fields, now);
+	mfs_fund_scrub(raw, key);
+	mfs_error_clear(err);
+	out->fields = fields;
+	out->raw = raw;
 	return MFS_OK;
 }
 
