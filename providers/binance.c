@@ -32,8 +32,6 @@
 /* Open times above this are µs, not ms (1e14 ms is the year 5138). */
 #define MS_US_THRESHOLD 100000000000000LL
 
-#define SNIPPET_MAX 80
-
 /* Binance error codes (errors.md). */
 #define BINANCE_BAD_INTERVAL -1120
 #define BINANCE_BAD_SYMBOL -1121
@@ -112,44 +110,13 @@ int mfs_binance_klines_path(const char *symbol, enum mfs_tf tf, int64_t start_ms
 	return 0;
 }
 
-/* A printable, single-line excerpt of a body for an error message. */
-static void snippet(const char *body, size_t len, char *out, size_t outlen)
-{
-	size_t o = 0;
-	bool space = false;
-
-	for (size_t i = 0; i < len && o + 1 < outlen && o < SNIPPET_MAX; i++) {
-		unsigned char c = (unsigned char)body[i];
-
-		if (isspace(c)) {
-			space = o > 0;
-			continue;
-		}
-		if (space && o + 2 < outlen)
-			out[o++] = ' ';
-		space = false;
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	out[o] = '\0';
-}
-
-static bool looks_like_json(const char *body, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (isspace((unsigned char)body[i]))
-			continue;
-		return body[i] == '{' || body[i] == '[';
-	}
-	return false;
-}
-
 /* Statuses whose meaning does not depend on the body. */
 static enum mfs_err status_error(long status, const char *sym, const char *body, size_t len,
 				 struct mfs_error *err)
 {
-	char text[SNIPPET_MAX + 1];
+	char text[MFS_HTTP_SNIPPET_MAX + 1];
 
-	snippet(body, len, text, sizeof(text));
+	mfs_http_body_snippet(body, len, text, sizeof(text));
 	if (status == 451)
 		return mfs_error_set(err, MFS_ERR_PERMANENT,
 				     "binance: %s: Binance refuses requests from this location "
@@ -268,11 +235,11 @@ static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_t
 		int r = get_num(x, &v[k]);
 
 		if (r < 0) {
-			char text[SNIPPET_MAX + 1] = "";
+			char text[MFS_HTTP_SNIPPET_MAX + 1] = "";
 			const char *s = json_string_value(x);
 
 			if (s)
-				snippet(s, strlen(s), text, sizeof(text));
+				mfs_http_body_snippet(s, strlen(s), text, sizeof(text));
 			return mfs_error_set(err, MFS_ERR_PARSE,
 					     "binance: %s: row %zu (%s): %s \"%s\" is not a number",
 					     sym, i, when, names[k], s ? text : "(not a string)");
@@ -311,7 +278,7 @@ enum mfs_err mfs_binance_parse_klines(long http_status, const char *body, size_t
 				      size_t *rows_in_page, struct mfs_error *err)
 {
 	const char *sym = symbol ? symbol : "?";
-	char text[SNIPPET_MAX + 1];
+	char text[MFS_HTTP_SNIPPET_MAX + 1];
 	json_t *root;
 	json_error_t jerr;
 	enum mfs_err rc;
@@ -323,8 +290,8 @@ enum mfs_err mfs_binance_parse_klines(long http_status, const char *body, size_t
 	rc = status_error(http_status, sym, body, len, err);
 	if (rc != MFS_OK)
 		return rc;
-	if (!looks_like_json(body, len)) {
-		snippet(body, len, text, sizeof(text));
+	if (!mfs_http_body_is_json(body, len)) {
+		mfs_http_body_snippet(body, len, text, sizeof(text));
 		if (http_status == 200)
 			return mfs_error_set(err, MFS_ERR_PARSE,
 					     "binance: %s: answer is not JSON: \"%s\"", sym, text);

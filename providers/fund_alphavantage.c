@@ -147,7 +147,7 @@ enum mfs_err mfs_alphavantage_parse_overview(long status, const char *body, size
 
 	if (raw)
 		*raw = NULL;
-	if (!mfs_fund_looks_like_json(body, len)) {
+	if (!mfs_http_body_is_json(body, len)) {
 		char text[MFS_FUND_SNIPPET_MAX + 8];
 
 		mfs_fund_snippet(body, len, text, sizeof(text));

@@ -88,7 +88,7 @@ static enum mfs_err fmp_first(long status, const char *body, size_t len, const c
 	json_t *msg;
 
 	*root = *obj = NULL;
-	if (!mfs_fund_looks_like_json(body, len)) {
+	if (!mfs_http_body_is_json(body, len)) {
 		char text[MFS_FUND_SNIPPET_MAX + 1];
 
 		mfs_fund_snippet(body, len, text, sizeof(text));

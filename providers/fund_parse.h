@@ -117,9 +117,6 @@ enum mfs_err mfs_tiingo_fundamentals_with(mfs_fund_get_fn get, struct mfs_fetch_
  */
 #define MFS_FUND_KEY_SUBSTRING_MIN 8
 
-/* Is the first non-blank byte '{' or '['? Error pages are often text. */
-bool mfs_fund_looks_like_json(const char *body, size_t len);
-
 /* A printable, single-line excerpt of text for an error message. */
 void mfs_fund_snippet(const char *text, size_t len, char *out, size_t outlen);
 

@@ -70,7 +70,7 @@ enum mfs_err mfs_polygon_parse_ticker(long status, const char *body, size_t len,
 
 	if (raw)
 		*raw = NULL;
-	if (!mfs_fund_looks_like_json(body, len)) {
+	if (!mfs_http_body_is_json(body, len)) {
 		char s[MFS_FUND_SNIPPET_MAX + 1];
 
 		mfs_fund_snippet(body, len, s, sizeof(s));

@@ -73,7 +73,7 @@ static enum mfs_err tiingo_load(long status, const char *body, size_t len, const
 	enum mfs_err rc;
 
 	*root = NULL;
-	if (!mfs_fund_looks_like_json(body, len)) {
+	if (!mfs_http_body_is_json(body, len)) {
 		char s[MFS_FUND_SNIPPET_MAX + 1];
 
 		mfs_fund_snippet(body, len, s, sizeof(s));

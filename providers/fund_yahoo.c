@@ -43,7 +43,6 @@
 #define YAHOO_COOKIE_MAX_BODY_BYTES ((size_t)1024 * 1024)
 #define YAHOO_SESSION_TTL_MS ((int64_t)3600 * 1000)
 #define YAHOO_SESSION_KEY_MAX 1024
-#define SNIPPET_MAX 80
 
 _Static_assert(sizeof(((struct mfs_http_response *)0)->cookies) <= MFS_YAHOO_COOKIE_MAX,
 	       "a session must hold every cookie a response can carry");
@@ -80,50 +79,19 @@ static bool contains_ci(const char *hay, size_t len, const char *needle)
 	return false;
 }
 
-/* A printable, single-line excerpt of a body for an error message. */
-static void snippet(const char *body, size_t len, char *out, size_t outlen)
-{
-	size_t o = 0;
-	bool space = false;
-
-	for (size_t i = 0; body && i < len && o + 1 < outlen && o < SNIPPET_MAX; i++) {
-		unsigned char c = (unsigned char)body[i];
-
-		if (isspace(c)) {
-			space = o > 0;
-			continue;
-		}
-		if (space && o + 2 < outlen)
-			out[o++] = ' ';
-		space = false;
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	out[o] = '\0';
-}
-
-static bool looks_like_json(const char *body, size_t len)
-{
-	for (size_t i = 0; body && i < len; i++) {
-		if (isspace((unsigned char)body[i]))
-			continue;
-		return body[i] == '{' || body[i] == '[';
-	}
-	return false;
-}
-
 /* ---- crumb ------------------------------------------------------------- */
 
 enum mfs_err mfs_yahoo_check_crumb(long status, const char *body, size_t len, char *crumb,
 				   size_t crumblen, struct mfs_error *err)
 {
-	char text[SNIPPET_MAX + 1];
+	char text[MFS_HTTP_SNIPPET_MAX + 1];
 	size_t a = 0, b;
 
 	if (crumblen)
 		crumb[0] = '\0';
 	if (!body)
 		len = 0;
-	snippet(body, len, text, sizeof(text));
+	mfs_http_body_snippet(body, len, text, sizeof(text));
 	if (status == 429 || status == 418 || contains_ci(body, len, "Too Many Requests"))
 		return mfs_error_set(err, MFS_ERR_RATE_LIMIT,
 				     "yahoo: getcrumb: rate limited (HTTP %ld: \"%s\")", status,
@@ -284,9 +252,9 @@ static void fill_fields(json_t *f, json_t *r0, int64_t now)
 static enum mfs_err text_error(long status, const char *sym, const char *body, size_t len,
 			       struct mfs_error *err)
 {
-	char text[SNIPPET_MAX + 1];
+	char text[MFS_HTTP_SNIPPET_MAX + 1];
 
-	snippet(body, len, text, sizeof(text));
+	mfs_http_body_snippet(body, len, text, sizeof(text));
 	if (status == 429 || status == 418 || contains_ci(body, len, "Too Many Requests"))
 		return mfs_error_set(err, MFS_ERR_RATE_LIMIT,
 				     "yahoo: %s: rate limited (HTTP %ld: \"%s\")", sym, status,
@@ -336,7 +304,7 @@ enum mfs_err mfs_yahoo_parse_quote_summary(long status, const char *body, size_t
 
 	if (!body)
 		len = 0;
-	if (!looks_like_json(body, len))
+	if (!mfs_http_body_is_json(body, len))
 		return text_error(status, sym, body, len, err);
 	root = json_loadb(body, len, 0, &jerr);
 	if (!root)

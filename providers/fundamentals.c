@@ -90,16 +90,6 @@ void mfs_fundamentals_free(struct mfs_fundamentals *f)
 
 /* ---- shared by the fundamentals parsers (declared in fund_parse.h) ---- */
 
-bool mfs_fund_looks_like_json(const char *body, size_t len)
-{
-	for (size_t i = 0; body && i < len; i++) {
-		if (isspace((unsigned char)body[i]))
-			continue;
-		return body[i] == '{' || body[i] == '[';
-	}
-	return false;
-}
-
 void mfs_fund_snippet(const char *text, size_t len, char *out, size_t outlen)
 {
 	size_t o = 0;

@@ -215,6 +215,36 @@ static size_t redact_authority(const char *url, char *out, size_t outlen, size_t
 	return (size_t)(end - url);
 }
 
+bool mfs_http_body_is_json(const char *body, size_t len)
+{
+	for (size_t i = 0; body && i < len; i++) {
+		if (isspace((unsigned char)body[i]))
+			continue;
+		return body[i] == '{' || body[i] == '[';
+	}
+	return false;
+}
+
+void mfs_http_body_snippet(const char *body, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0;
+	bool space = false;
+
+	for (size_t i = 0; body && i < len && o + 1 < outlen; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		if (isspace(c)) {
+			space = o > 0;
+			continue;
+		}
+		if (space && o + 2 < outlen)
+			out[o++] = ' ';
+		space = false;
+		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	out[o] = '\0';
+}
+
 void mfs_http_redact(const char *url, char *out, size_t outlen)
 {
 	size_t o = 0;

@@ -51,8 +51,6 @@
  */
 #define DENOISE_REL_TOL 2e-14
 
-#define SNIPPET_MAX 80
-
 static const char *const intervals[MFS_TF__COUNT] = {
 	[MFS_TF_1M] = "1m",   [MFS_TF_5M] = "5m",  [MFS_TF_15M] = "15m",
 	[MFS_TF_30M] = "30m", [MFS_TF_1H] = "1h",  [MFS_TF_4H] = NULL,
@@ -200,44 +198,13 @@ void mfs_yahoo_map_symbol(const char *symbol, enum mfs_class cls, char *out, siz
 			*p = '-';
 }
 
-/* A printable, single-line excerpt of a body for an error message. */
-static void snippet(const char *body, size_t len, char *out, size_t outlen)
-{
-	size_t o = 0;
-	bool space = false;
-
-	for (size_t i = 0; i < len && o + 1 < outlen && o < SNIPPET_MAX; i++) {
-		unsigned char c = (unsigned char)body[i];
-
-		if (isspace(c)) {
-			space = o > 0;
-			continue;
-		}
-		if (space && o + 2 < outlen)
-			out[o++] = ' ';
-		space = false;
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	out[o] = '\0';
-}
-
-static bool looks_like_json(const char *body, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (isspace((unsigned char)body[i]))
-			continue;
-		return body[i] == '{' || body[i] == '[';
-	}
-	return false;
-}
-
 /* An answer that is not a chart: by status, with an excerpt of the body. */
 static enum mfs_err status_error(long status, const char *sym, const char *body, size_t len,
 				   struct mfs_error *err)
 {
-	char text[SNIPPET_MAX + 1];
+	char text[MFS_HTTP_SNIPPET_MAX + 1];
 
-	snippet(body, len, text, sizeof(text));
+	mfs_http_body_snippet(body, len, text, sizeof(text));
 	if (status == 429)
 		return mfs_error_set(err, MFS_ERR_RATE_LIMIT,
 				     "yahoo: %s: rate limited (HTTP 429: \"%s\")", sym, text);
@@ -522,7 +489,7 @@ enum mfs_err mfs_yahoo_parse_chart(long http_status, const char *body, size_t le
 	if (!body)
 		len = 0;
 	/* 429 usually arrives as plain "Too Many Requests". */
-	if (!looks_like_json(body, len))
+	if (!mfs_http_body_is_json(body, len))
 		return status_error(http_status, sym, body, len, err);
 
 	root = json_loadb(body, len, 0, &jerr);

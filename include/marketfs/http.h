@@ -67,6 +67,17 @@ void mfs_http_redact(const char *url, char *out, size_t outlen);
 /* True if url's host is 127.0.0.0/8, ::1 or localhost. */
 bool mfs_http_is_loopback(const char *url);
 
+/* Is the first non-blank byte of a body '{' or '['? Error pages are often text. */
+bool mfs_http_body_is_json(const char *body, size_t len);
+
+/*
+ * A single-line excerpt of a body for an error message: runs of white space
+ * become one space, bytes other than printable ASCII become '?', at most
+ * outlen - 1 bytes. A buffer of MFS_HTTP_SNIPPET_MAX + 1 is the usual size.
+ */
+#define MFS_HTTP_SNIPPET_MAX 80
+void mfs_http_body_snippet(const char *body, size_t len, char *out, size_t outlen);
+
 /* Percent-encode s (everything but RFC 3986 unreserved) into out; -1 if too small. */
 int mfs_http_urlencode(const char *s, char *out, size_t outlen);
 

@@ -238,11 +238,11 @@ END_TEST
 
 START_TEST(test_looks_like_json)
 {
-	ck_assert(mfs_fund_looks_like_json(" \n[]", 4));
-	ck_assert(mfs_fund_looks_like_json("{}", 2));
-	ck_assert(!mfs_fund_looks_like_json("Error: {x}", 10));
-	ck_assert(!mfs_fund_looks_like_json("   ", 3));
-	ck_assert(!mfs_fund_looks_like_json(NULL, 0));
+	ck_assert(mfs_http_body_is_json(" \n[]", 4));
+	ck_assert(mfs_http_body_is_json("{}", 2));
+	ck_assert(!mfs_http_body_is_json("Error: {x}", 10));
+	ck_assert(!mfs_http_body_is_json("   ", 3));
+	ck_assert(!mfs_http_body_is_json(NULL, 0));
 }
 END_TEST
 
