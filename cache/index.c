@@ -349,18 +349,16 @@ void mfs_index_close(struct mfs_index *idx)
 	free(idx);
 }
 
-/* Prepare, bind (s = text, i = int64, d = int, r = double) and step one statement. */
-static int run(struct mfs_index *idx, sqlite3_stmt **out, const char *sql, const char *types, ...)
+int mfs_index_vrun(struct mfs_index *idx, sqlite3_stmt **out, const char *sql,
+		   const char *types, va_list ap)
 {
 	sqlite3_stmt *st;
-	va_list ap;
 	int rc;
 
 	if (sqlite3_prepare_v2(idx->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		mfs_warn("index.db: %s", sqlite3_errmsg(idx->db));
 		return -1;
 	}
-	va_start(ap, types);
 	for (int i = 0; types[i]; i++) {
 		if (types[i] == 's')
 			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
@@ -371,7 +369,6 @@ static int run(struct mfs_index *idx, sqlite3_stmt **out, const char *sql, const
 		else
 			sqlite3_bind_int(st, i + 1, va_arg(ap, int));
 	}
-	va_end(ap);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		mfs_warn("index.db: %s", sqlite3_errmsg(idx->db));
@@ -384,6 +381,17 @@ static int run(struct mfs_index *idx, sqlite3_stmt **out, const char *sql, const
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+static int run(struct mfs_index *idx, sqlite3_stmt **out, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = mfs_index_vrun(idx, out, sql, types, ap);
+	va_end(ap);
+	return rc;
 }
 
 int mfs_index_get_file(struct mfs_index *idx, const char *symbol, enum mfs_tf tf, int year,

@@ -12,6 +12,7 @@
 #define MARKETFS_CACHE_INDEX_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -79,6 +80,15 @@ int mfs_index_touch(struct mfs_index *idx, const char *symbol, enum mfs_tf tf, i
 struct sqlite3;
 struct sqlite3 *mfs_index_db(struct mfs_index *idx);
 pthread_mutex_t *mfs_index_lock(struct mfs_index *idx);
+/*
+ * Prepare sql, bind the arguments by types (s = text, i = int64, d = int,
+ * r = double) and step once, with the lock held. A row with out set: 1 and
+ * *out is the statement, the caller's to step on and finalize. Otherwise
+ * the statement is finalized: 0 when it ran, -1 (logged) on an error.
+ */
+struct sqlite3_stmt;
+int mfs_index_vrun(struct mfs_index *idx, struct sqlite3_stmt **out, const char *sql,
+		   const char *types, va_list ap);
 
 /* Quality of each cached file, for _metadata/quality_scores.json. */
 struct mfs_quality_row {

@@ -214,6 +214,19 @@ static int maint_table_locked(sqlite3 *db)
 	return 0;
 }
 
+/* mfs_index_vrun with the arguments in the call; the lock held. */
+static int maint_run(struct mfs_index *idx, sqlite3_stmt **out, const char *sql,
+		     const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = mfs_index_vrun(idx, out, sql, types, ap);
+	va_end(ap);
+	return rc;
+}
+
 static enum mfs_maint_class class_parse(const char *s)
 {
 	return s && strcmp(s, "crypto") == 0 ? MFS_MAINT_CRYPTO : MFS_MAINT_STOCK;
@@ -239,30 +252,17 @@ static void row_from(sqlite3_stmt *st, struct mfs_maint_row *out)
 static int maint_query(struct mfs_index *idx, const char *sql, const char *text,
 		       struct mfs_maint_row *row)
 {
-	sqlite3 *db = mfs_index_db(idx);
 	pthread_mutex_t *mu = mfs_index_lock(idx);
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
 
 	pthread_mutex_lock(mu);
-	if (maint_table_locked(db) < 0)
-		goto out;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		mfs_warn("index.db: %s", sqlite3_errmsg(db));
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	if (maint_table_locked(mfs_index_db(idx)) == 0)
+		rc = maint_run(idx, &st, sql, "s", text);
+	if (rc == 1) {
 		row_from(st, row);
-		rc = 1;
-	} else if (s == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		mfs_warn("index.db: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
 	}
-out:
-	sqlite3_finalize(st);
 	pthread_mutex_unlock(mu);
 	return rc;
 }
@@ -290,35 +290,19 @@ static int maint_write(struct mfs_index *idx, bool must_change, const char *sql,
 {
 	sqlite3 *db = mfs_index_db(idx);
 	pthread_mutex_t *mu = mfs_index_lock(idx);
-	sqlite3_stmt *st = NULL;
 	va_list ap;
 	int rc = -1;
 
 	pthread_mutex_lock(mu);
-	if (maint_table_locked(db) < 0)
-		goto out;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		mfs_warn("index.db: %s", sqlite3_errmsg(db));
-		goto out;
+	if (maint_table_locked(db) == 0) {
+		va_start(ap, types);
+		rc = mfs_index_vrun(idx, NULL, sql, types, ap);
+		va_end(ap);
 	}
-	va_start(ap, types);
-	for (int i = 0; types[i]; i++) {
-		if (types[i] == 's')
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-		else if (types[i] == 'i')
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		else
-			sqlite3_bind_int(st, i + 1, va_arg(ap, int));
-	}
-	va_end(ap);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		mfs_warn("index.db: maintenance: %s", sqlite3_errmsg(db));
-	else if (must_change && sqlite3_changes(db) == 0)
+	if (rc == 0 && must_change && sqlite3_changes(db) == 0) {
 		mfs_warn("index.db: maintenance: no such run");
-	else
-		rc = 0;
-out:
-	sqlite3_finalize(st);
+		rc = -1;
+	}
 	pthread_mutex_unlock(mu);
 	return rc;
 }
