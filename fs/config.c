@@ -79,6 +79,11 @@ static const struct {
 	[MFS_PROV_ALPHAVANTAGE] = { "https://www.alphavantage.co", 25, 86400 },
 	[MFS_PROV_POLYGON] = { "https://api.polygon.io", 5, 60 },
 	[MFS_PROV_TIINGO] = { "https://api.tiingo.com", 50, 3600 },
+	/* Alpaca's basic plan: 200/min; FirstRate: a handful of archive calls */
+	[MFS_PROV_ALPACA] = { "https://data.alpaca.markets", 200, 60 },
+	[MFS_PROV_FIRSTRATE] = { "https://firstratedata.com", 30, 60 },
+	/* no public default: the mirror is used only when base_url is set */
+	[MFS_PROV_MIRROR] = { "", 600, 60 },
 };
 
 enum key_type {

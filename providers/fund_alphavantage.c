@@ -226,7 +226,7 @@ enum mfs_err mfs_alphavantage_fundamentals_with(mfs_fund_get_fn get, struct mfs_
 	return mfs_fund_end(rc, key, ctx->now, fields, raw, out, err);
 }
 
-static enum mfs_err av_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
+enum mfs_err mfs_alphavantage_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
 				    const char *provider_symbol, struct mfs_fundamentals *out,
 				    struct mfs_error *err)
 {
@@ -234,14 +234,3 @@ static enum mfs_err av_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbo
 						  mfs_provider_key(ctx->prov), symbol,
 						  provider_symbol, out, err);
 }
-
-const struct mfs_provider_ops mfs_alphavantage_ops = {
-	.name = "alphavantage",
-	.serves = mfs_fund_no_bars,
-	.earliest = mfs_fund_no_bars_earliest,
-	.fundamentals = av_fundamentals,
-	.needs_key = true,
-	/* free plan: 25 requests a day (PROVIDERS.md section 3) */
-	.default_rate_tokens = 25,
-	.default_rate_period_s = 86400,
-};

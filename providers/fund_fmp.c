@@ -330,22 +330,10 @@ done:
 	return mfs_fund_end(rc, key, ctx->now, fields, raw, out, err);
 }
 
-static enum mfs_err fmp_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
+enum mfs_err mfs_fmp_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
 				     const char *provider_symbol, struct mfs_fundamentals *out,
 				     struct mfs_error *err)
 {
 	return mfs_fmp_fundamentals_with(mfs_provider_get, ctx, mfs_provider_key(ctx->prov), symbol,
 					 provider_symbol, out, err);
 }
-
-const struct mfs_provider_ops mfs_fmp_ops = {
-	.name = "fmp",
-	.serves = mfs_fund_no_bars,
-	.earliest = mfs_fund_no_bars_earliest,
-	.fundamentals = fmp_fundamentals,
-	.needs_key = true,
-	/* BRK.B -> BRK-B, exchange suffixes (VOD.L) kept: FMP spells them as Yahoo */
-	.map_symbol = mfs_yahoo_map_symbol,
-	.default_rate_tokens = 250,
-	.default_rate_period_s = 86400,
-};

@@ -195,7 +195,21 @@ enum mfs_err mfs_fund_begin(const char *prov, const char *key, const char *symbo
 enum mfs_err mfs_fund_end(enum mfs_err rc, const char *key, int64_t now, json_t *fields,
 			  json_t *raw, struct mfs_fundamentals *out, struct mfs_error *err);
 
-/* The bar ops of a provider that serves fundamentals only (for now). */
+/* Each keyed provider's fundamentals op (fund_<name>.c), used by <name>.c. */
+enum mfs_err mfs_fmp_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
+				  const char *provider_symbol, struct mfs_fundamentals *out,
+				  struct mfs_error *err);
+enum mfs_err mfs_alphavantage_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
+					   const char *provider_symbol,
+					   struct mfs_fundamentals *out, struct mfs_error *err);
+enum mfs_err mfs_polygon_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
+				      const char *provider_symbol, struct mfs_fundamentals *out,
+				      struct mfs_error *err);
+enum mfs_err mfs_tiingo_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
+				     const char *provider_symbol, struct mfs_fundamentals *out,
+				     struct mfs_error *err);
+
+/* The bar ops of a provider that serves no bars (a stub while one is written). */
 bool mfs_fund_no_bars(enum mfs_class cls, enum mfs_tf tf);
 int64_t mfs_fund_no_bars_earliest(enum mfs_class cls, enum mfs_tf tf, int64_t now);
 

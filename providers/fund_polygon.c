@@ -154,21 +154,10 @@ enum mfs_err mfs_polygon_fundamentals_with(mfs_fund_get_fn get, struct mfs_fetch
 	return mfs_fund_end(rc, key, ctx->now, fields, raw, out, err);
 }
 
-static enum mfs_err polygon_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
+enum mfs_err mfs_polygon_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
 					 const char *provider_symbol, struct mfs_fundamentals *out,
 					 struct mfs_error *err)
 {
 	return mfs_polygon_fundamentals_with(mfs_provider_get, ctx, mfs_provider_key(ctx->prov),
 					     symbol, provider_symbol, out, err);
 }
-
-const struct mfs_provider_ops mfs_polygon_ops = {
-	.name = "polygon",
-	.serves = mfs_fund_no_bars,
-	.earliest = mfs_fund_no_bars_earliest,
-	.fundamentals = polygon_fundamentals,
-	.needs_key = true,
-	/* free plan: 5 requests a minute (PROVIDERS.md section 4) */
-	.default_rate_tokens = 5,
-	.default_rate_period_s = 60,
-};

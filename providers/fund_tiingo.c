@@ -225,23 +225,10 @@ done:
 	return mfs_fund_end(rc, key, ctx->now, fields, raw, out, err);
 }
 
-static enum mfs_err tiingo_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
+enum mfs_err mfs_tiingo_fundamentals(struct mfs_fetch_ctx *ctx, const char *symbol,
 					const char *provider_symbol, struct mfs_fundamentals *out,
 					struct mfs_error *err)
 {
 	return mfs_tiingo_fundamentals_with(mfs_provider_get, ctx, mfs_provider_key(ctx->prov),
 					    symbol, provider_symbol, out, err);
 }
-
-const struct mfs_provider_ops mfs_tiingo_ops = {
-	.name = "tiingo",
-	.serves = mfs_fund_no_bars,
-	.earliest = mfs_fund_no_bars_earliest,
-	.fundamentals = tiingo_fundamentals,
-	.needs_key = true,
-	/* BRK.B -> BRK-B (PROVIDERS.md section 5), as Yahoo spells share classes */
-	.map_symbol = mfs_yahoo_map_symbol,
-	/* free plan: 50 requests an hour (PROVIDERS.md section 5) */
-	.default_rate_tokens = 50,
-	.default_rate_period_s = 3600,
-};

@@ -264,6 +264,9 @@ void mfs_fetch_result_init(struct mfs_fetch_result *res, enum mfs_tf tf)
 void mfs_fetch_result_free(struct mfs_fetch_result *res)
 {
 	mfs_series_free(&res->series);
+	free(res->actions);
+	res->actions = NULL;
+	res->n_actions = res->cap_actions = 0;
 }
 
 void mfs_provider_stats(struct mfs_provider *p, struct mfs_provider_stats *out)

@@ -25,6 +25,9 @@ static const struct mfs_provider_ops *const ops_by_id[MFS_PROV__COUNT] = {
 	[MFS_PROV_ALPHAVANTAGE] = &mfs_alphavantage_ops,
 	[MFS_PROV_POLYGON] = &mfs_polygon_ops,
 	[MFS_PROV_TIINGO] = &mfs_tiingo_ops,
+	[MFS_PROV_ALPACA] = &mfs_alpaca_ops,
+	[MFS_PROV_FIRSTRATE] = &mfs_firstrate_ops,
+	[MFS_PROV_MIRROR] = &mfs_mirror_ops,
 };
 
 struct mfs_providers *mfs_providers_new(const struct mfs_config *cfg, struct mfs_error *err)
@@ -81,7 +84,9 @@ unsigned mfs_providers_chain(struct mfs_providers *ps, enum mfs_class cls, enum 
 
 bool mfs_provider_usable(const struct mfs_provider *p)
 {
-	return p->conf->enabled && (!p->ops->needs_key || (p->conf->api_key && *p->conf->api_key));
+	/* a provider without an address (the mirror by default) is not configured */
+	return p->conf->enabled && p->conf->base_url && *p->conf->base_url &&
+	       (!p->ops->needs_key || (p->conf->api_key && *p->conf->api_key));
 }
 
 const char *mfs_provider_key(const struct mfs_provider *p)

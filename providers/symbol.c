@@ -263,6 +263,9 @@ static const char *const provider_names[MFS_PROV__COUNT] = {
 	[MFS_PROV_ALPHAVANTAGE] = "alphavantage",
 	[MFS_PROV_POLYGON] = "polygon",
 	[MFS_PROV_TIINGO] = "tiingo",
+	[MFS_PROV_ALPACA] = "alpaca",
+	[MFS_PROV_FIRSTRATE] = "firstrate",
+	[MFS_PROV_MIRROR] = "mirror",
 };
 
 /* NULL for an invalid id, like mfs_tf_name(). */

@@ -35,8 +35,30 @@ struct mfs_fetch_req {
 					knows it, else 0 (the provider may probe) */
 };
 
+/*
+ * A corporate action (SPEC section 2, actions.csv). t is the ex-date as
+ * days * 86400 (the series' daily convention). A split's value is its
+ * ratio, new shares per old share (4-for-1: 4; 1-for-10: 0.1); a
+ * dividend's value is the cash amount per share.
+ */
+enum mfs_action_type { MFS_ACTION_SPLIT = 0, MFS_ACTION_DIVIDEND };
+struct mfs_action {
+	int64_t t;
+	enum mfs_action_type type;
+	double value;
+};
+
 struct mfs_fetch_result {
 	struct mfs_series series;
+	/*
+	 * The OHLC and volume of series are raw, not split-adjusted (Tiingo
+	 * EOD, FirstRate UNADJUSTED): the cache adjusts them with the symbol's
+	 * split history (SPEC section 2). false: split-adjusted already.
+	 */
+	bool raw_prices;
+	/* Splits and dividends the answer reported, any order (owned). */
+	struct mfs_action *actions;
+	size_t n_actions, cap_actions;
 	char tz[64];          /* exchange time zone ("America/New_York"), "" if unknown */
 	int close_minute;     /* regular close, local minutes after midnight; -1 unknown */
 	int64_t first_trade;  /* epoch s of the provider's first bar; 0 unknown */
@@ -108,6 +130,9 @@ extern const struct mfs_provider_ops mfs_fmp_ops;
 extern const struct mfs_provider_ops mfs_alphavantage_ops;
 extern const struct mfs_provider_ops mfs_polygon_ops;
 extern const struct mfs_provider_ops mfs_tiingo_ops;
+extern const struct mfs_provider_ops mfs_alpaca_ops;
+extern const struct mfs_provider_ops mfs_firstrate_ops;
+extern const struct mfs_provider_ops mfs_mirror_ops;
 
 /* ---- fundamentals helpers (providers/fundamentals.c) ---- */
 
@@ -138,6 +163,9 @@ unsigned mfs_providers_fundamentals_chain(struct mfs_providers *ps, enum mfs_cla
 					  struct mfs_provider **out, unsigned max);
 
 void mfs_fetch_result_init(struct mfs_fetch_result *res, enum mfs_tf tf);
+/* Record an action; 0, or -1 when memory ran out. */
+int mfs_fetch_result_add_action(struct mfs_fetch_result *res, int64_t t,
+				enum mfs_action_type type, double value);
 void mfs_fetch_result_free(struct mfs_fetch_result *res);
 
 /*

@@ -33,14 +33,19 @@ NY_TZ_NAME = "America/New_York"
 NY = ZoneInfo(NY_TZ_NAME)
 
 # ---------------------------------------------------------------- stocks (Yahoo)
-STOCKS = {"AAPL": date(2010, 1, 4), "MSFT": date(2012, 1, 3)}  # first sessions
-STOCK_BASE = {"AAPL": 150.0, "MSFT": 250.0}
+STOCKS = {"AAPL": date(2010, 1, 4), "MSFT": date(2012, 1, 3), "NVDA": date(2015, 1, 2)}  # first sessions
+STOCK_BASE = {"AAPL": 150.0, "MSFT": 250.0, "NVDA": 120.0}
+# Splits (ex-date, ratio new/old). The Yahoo truth is split-ADJUSTED (OHLC
+# divided, volume multiplied by the ratios of later splits); raw prices are
+# truth * split_factor(symbol, d), exactly (cents times an integer).
+SPLITS = {"AAPL": (), "MSFT": (), "NVDA": ((date(2021, 7, 20), 4), (date(2024, 6, 10), 10))}
 # Sessions: the real NYSE calendar of nyse.py (holidays, one-off closures,
 # 13:00 early closes).
 # adjclose = close * factor (per-mille): factor applies to sessions BEFORE the date.
 ADJ_STEPS = {
     "AAPL": ((date(2015, 5, 14), 955), (date(2021, 2, 5), 982)),
     "MSFT": ((date(2016, 2, 16), 948), (date(2022, 5, 18), 979)),
+    "NVDA": ((date(2019, 6, 3), 991), (date(2023, 3, 1), 996)),
 }
 NULL_DOY_MOD, NULL_DOY_REM = 97, 13  # 1d bars with day-of-year % 97 == 13 are null
 OPEN_HM, CLOSE_HM = (9, 30), (16, 0)
@@ -122,6 +127,16 @@ def sessions(symbol, year):
     return [d for d in nyse.sessions(year) if d >= first]
 
 
+def split_factor(symbol, d):
+    """Product of the ratios of symbol's splits after date d (1 if none):
+    raw price = adjusted * factor, raw volume = adjusted volume / factor."""
+    f = 1
+    for ex, ratio in SPLITS.get(symbol, ()):
+        if d < ex:
+            f *= ratio
+    return f
+
+
 def adj_factor_permille(symbol, d):
     """Deterministic adjustment factor (<= 1) for session d, in 1/1000."""
     for until, pm in ADJ_STEPS[symbol]:
@@ -147,6 +162,7 @@ def yahoo_daily_bar(symbol, d):
     vol = int(30e6 + u[4] * 70e6)
     if d.toordinal() % 389 == 0:  # a few bars above 2^31, as big days do
         vol *= 40
+    vol *= split_factor(symbol, d)  # adjusted volume: raw volume times later splits
     is_null = d.timetuple().tm_yday % NULL_DOY_MOD == NULL_DOY_REM
     return DailyBar(d, o / 100, h / 100, low / 100, c / 100, vol,
                     _adjclose(c, adj_factor_permille(symbol, d)), is_null)

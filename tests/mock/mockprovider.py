@@ -34,6 +34,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dataset as D  # noqa: E402
 import fundamentals as F  # noqa: E402
 
+# Bars of the keyed providers: one module per provider, bars_<name>.py, with
+# route(path, query, headers, now, target) -> (status, body[, headers[, ctype]])
+# or None when the path is not one of its bar endpoints (fundamentals.py then
+# answers). body is a JSON-able object, a str, or bytes (sent as is).
+BARS_PROVIDERS = ("alphavantage", "polygon", "tiingo", "fmp", "alpaca", "firstrate")
+BARS = {}
+for _name in BARS_PROVIDERS:
+    try:
+        BARS[_name] = __import__("bars_" + _name)
+    except ModuleNotFoundError as _e:
+        if _e.name != "bars_" + _name:
+            raise
+
 WINDOW_GRACE_S = 3600  # tolerated clock skew for the intraday window check
 YAHOO_INTERVALS = ("1m", "5m", "15m", "30m", "60m", "1h", "1d", "1wk", "1mo")
 # Never alphabetical: clients must not rely on key order.
@@ -46,7 +59,8 @@ FAULT_MODES = ("500", "429", "418", "451", "stall", "truncate", "malformed", "gr
 # Modes whose reply replaces the normal answer (no data is sent, so no omit fault is used up).
 REPLACING_MODES = ("500", "429", "418", "451", "stall", "malformed", "limit", "note", "information",
                    "fundamentals_forbidden")
-PROVIDER_NAMES = ("yahoo", "binance") + tuple(p for p in F.PROVIDERS if p != "yahoo")
+PROVIDER_NAMES = ("yahoo", "binance") + tuple(p for p in F.PROVIDERS if p != "yahoo") + ("alpaca", "firstrate",
+                                                                                           "mirror")
 # Provider-specific modes: (provider, path prefix) of the only requests they match.
 MODE_SCOPE = {"crumb_rotate": ("yahoo", "/v10/finance/quoteSummary/"), "limit": ("fmp", "/"),
               "note": ("alphavantage", "/"), "information": ("alphavantage", "/"),
@@ -54,6 +68,10 @@ MODE_SCOPE = {"crumb_rotate": ("yahoo", "/v10/finance/quoteSummary/"), "limit": 
 BINANCE_451_MSG = ("Service unavailable from a restricted location according to 'b. Eligibility' "
                    "in https://www.binance.com/en/terms. Please contact customer service if you "
                    "believe you received this message in error.")
+
+
+# Request headers kept in the request log (tests check where keys were sent).
+LOGGED_HEADERS = ("Authorization", "Cookie", "apikey", "APCA-API-KEY-ID", "APCA-API-SECRET-KEY")
 
 
 class Reply:
@@ -65,6 +83,8 @@ class Reply:
 
     def encode(self):
         """(content_type, bytes) of the body."""
+        if isinstance(self.body, (bytes, bytearray)):
+            return self.ctype or "application/octet-stream", bytes(self.body)
         if isinstance(self.body, str):
             return self.ctype or "text/plain; charset=utf-8", self.body.encode()
         return self.ctype or "application/json;charset=utf-8", json.dumps(self.body, separators=(",", ":")).encode()
@@ -74,8 +94,14 @@ def provider_of(path):
     """The provider name a request path belongs to ("other" if none)."""
     if path == "/" or path.startswith(("/v8/", "/v7/", "/v10/", "/v1/")):
         return "yahoo"
+    if path.startswith(("/api/data_file", "/api/last_update", "/api/ticker_listing", "/fr/")):
+        return "firstrate"
     if path.startswith("/api/"):
         return "binance"
+    if path.startswith(("/v2/stocks/", "/v1beta3/crypto/")):
+        return "alpaca"
+    if path.startswith("/mirror/"):
+        return "mirror"
     if path.startswith("/stable/"):
         return "fmp"
     if path == "/query":
@@ -418,8 +444,7 @@ class Handler(BaseHTTPRequestHandler):
         provider = provider_of(url.path)
         entry = {"ts": now, "provider": provider, "method": method, "path": url.path, "query": query,
                  "raw_query": url.query, "user_agent": self.headers.get("User-Agent", ""),
-                 "headers": {k.lower(): self.headers[k] for k in ("Authorization", "Cookie", "apikey")
-                             if self.headers.get(k) is not None},
+                 "headers": {k.lower(): self.headers[k] for k in LOGGED_HEADERS if self.headers.get(k) is not None},
                  "status": None, "fault": None}
         state.record(entry)
         fault = state.take_fault(provider, self.path) if provider != "other" else None
@@ -486,6 +511,13 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/api/v3/time":
                 return Reply(200, {"serverTime": int(now * 1000)})
         headers = {k.lower(): v for k, v in self.headers.items()}
+        if provider in BARS:
+            ans = BARS[provider].route(path, query, headers, now, self.path)
+            if ans is not None:
+                status, body = ans[0], ans[1]
+                extra = ans[2] if len(ans) > 2 else {}
+                ctype = ans[3] if len(ans) > 3 else None
+                return Reply(status, body, extra, ctype)
         if provider == "fmp":
             return Reply(*F.fmp(path, query, headers))
         if provider == "alphavantage":
