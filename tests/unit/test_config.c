@@ -69,6 +69,9 @@ static const struct {
 	[MFS_PROV_ALPHAVANTAGE] = { "alphavantage", "https://www.alphavantage.co", 25, 86400 },
 	[MFS_PROV_POLYGON] = { "polygon", "https://api.polygon.io", 5, 60 },
 	[MFS_PROV_TIINGO] = { "tiingo", "https://api.tiingo.com", 50, 3600 },
+	[MFS_PROV_ALPACA] = { "alpaca", "https://data.alpaca.markets", 200, 60 },
+	[MFS_PROV_FIRSTRATE] = { "firstrate", "https://firstratedata.com", 30, 60 },
+	[MFS_PROV_MIRROR] = { "mirror", "", 600, 60 },
 };
 
 static void check_provider_defaults(const struct mfs_config *c, int i)
@@ -385,8 +388,8 @@ static const struct bad_case {
 	{ "[marketfs]\n[foo]\nkey = 1\n", 2, { "unknown section [foo]" } },
 	{ "[ marketfs ]\nhistory_start = 2001\n", 1, { "unknown section [ marketfs ]" } },
 	{ "[provider.iex]\nenabled = true\n", 1,
-	  { "unknown provider 'iex' (known: yahoo, binance, fmp, alphavantage, polygon, tiingo)" } },
-	{ "# x\n\n[provider.alpaca]\n", 3, { "unknown provider 'alpaca'" } },
+	  { "unknown provider 'iex' (known: yahoo, binance, fmp, alphavantage, polygon, tiingo, alpaca, firstrate, mirror)" } },
+	{ "# x\n\n[provider.iqfeed]\n", 3, { "unknown provider 'iqfeed'" } },
 	{ "[provider.Yahoo]\n", 1, { "unknown provider 'Yahoo'" } },
 	{ "[provider.alpha_vantage]\n", 1, { "unknown provider 'alpha_vantage'" } },
 	{ "[provider.yahoo]\nsecret = hunter2\n", 2,
@@ -470,7 +473,7 @@ static const struct bad_case {
 	/* fundamentals_priority */
 	{ "[marketfs]\nfundamentals_priority = fmp, iex\n", 2,
 	  { "[marketfs] fundamentals_priority = 'fmp, iex'", "unknown provider 'iex'",
-	    "known: yahoo, binance, fmp, alphavantage, polygon, tiingo" } },
+	    "known: yahoo, binance, fmp, alphavantage, polygon, tiingo, alpaca, firstrate, mirror" } },
 	{ "[marketfs]\nfundamentals_priority = fmp yahoo fmp\n", 2,
 	  { "fundamentals_priority", "provider 'fmp' is listed twice" } },
 	{ "[marketfs]\nfundamentals_priority =\n", 2,
@@ -847,7 +850,7 @@ START_TEST(test_set)
 	ck_assert_int_eq(mfs_config_set(&c, "provider.iex", "enabled", "true", &err),
 			 MFS_ERR_CONFIG);
 	ck_assert_str_eq(err.msg,
-			 "unknown provider 'iex' (known: yahoo, binance, fmp, alphavantage, polygon, tiingo)");
+			 "unknown provider 'iex' (known: yahoo, binance, fmp, alphavantage, polygon, tiingo, alpaca, firstrate, mirror)");
 	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "bogus", "1", &err), MFS_ERR_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "[marketfs] bogus: unknown key"));
 	ck_assert_int_eq(mfs_config_set(&c, "marketfs", "offline", NULL, &err), MFS_ERR_CONFIG);

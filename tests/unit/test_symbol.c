@@ -165,6 +165,8 @@ static const struct {
 	{ MFS_PROV_YAHOO, "yahoo" },	     { MFS_PROV_BINANCE, "binance" },
 	{ MFS_PROV_FMP, "fmp" },	     { MFS_PROV_ALPHAVANTAGE, "alphavantage" },
 	{ MFS_PROV_POLYGON, "polygon" }, { MFS_PROV_TIINGO, "tiingo" },
+	{ MFS_PROV_ALPACA, "alpaca" },	     { MFS_PROV_FIRSTRATE, "firstrate" },
+	{ MFS_PROV_MIRROR, "mirror" },
 };
 
 START_TEST(test_provider_name_round_trip)
@@ -176,12 +178,13 @@ END_TEST
 
 START_TEST(test_provider_names)
 {
-	ck_assert_int_eq(MFS_PROV__COUNT, 6);
+	ck_assert_int_eq(MFS_PROV__COUNT, 9);
 	ck_assert_ptr_null(mfs_provider_name(MFS_PROV__COUNT));
 	ck_assert_ptr_null(mfs_provider_name((enum mfs_provider_id)-1));
 	/* Not providers of this version, and near misses of real names. */
 	ck_assert_int_eq(mfs_provider_parse("iex"), -1);
-	ck_assert_int_eq(mfs_provider_parse("alpaca"), -1);
+	ck_assert_int_eq(mfs_provider_parse("iqfeed"), -1);
+	ck_assert_int_eq(mfs_provider_parse("Alpaca"), -1);
 	ck_assert_int_eq(mfs_provider_parse("Yahoo"), -1);
 	ck_assert_int_eq(mfs_provider_parse("FMP"), -1);
 	ck_assert_int_eq(mfs_provider_parse("alpha vantage"), -1);
