@@ -143,8 +143,7 @@ void mfs_cache_close(struct mfs_cache *c)
 
 enum mfs_class mfs_cache_classify(struct mfs_cache *c, const char *symbol)
 {
-	(void)c; /* [symbols] overrides will live in the config */
-	return mfs_symbol_classify(symbol);
+	return mfs_providers_classify(c->provs, symbol);
 }
 
 /* ---- file state -------------------------------------------------------- */
@@ -371,8 +370,8 @@ static int year_status(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, 
 		       char *why, size_t whylen)
 {
 	enum mfs_class cls = mfs_cache_classify(c, symbol);
-	struct mfs_provider *chain[8];
-	unsigned n = mfs_providers_chain(c->provs, cls, tf, chain, 8);
+	struct mfs_attempt att[8];
+	unsigned n = mfs_cache_attempts(c, cls, tf, att, 8);
 	int64_t now = mfs_wall_now();
 	int cur = mfs_year_of(now);
 	struct mfs_index_symbol s;
@@ -398,12 +397,13 @@ static int year_status(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, 
 		return 0;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		int64_t e = mfs_provider_ops(chain[i])->earliest(cls, tf, now);
+		int64_t e = mfs_provider_ops(att[i].p)->earliest(cls, att[i].tf, now);
 		if (e < mfs_year_start(y + 1))
 			return 1;
 	}
 	snprintf(why, whylen, "%s/%s/%d: no enabled provider reaches back that far at %s "
-		 "(Yahoo keeps 1m for ~30 days, other minutes for 60, hours for 730)",
+		 "(Yahoo keeps 1m for ~30 days, other minutes for 60, hours for 730; "
+		 "docs/providers.md lists each provider's reach)",
 		 symbol, mfs_tf_name(tf), y, mfs_tf_name(tf));
 	return 0;
 }

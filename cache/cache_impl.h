@@ -152,6 +152,18 @@ struct mfs_cache {
 };
 
 enum mfs_class mfs_cache_classify(struct mfs_cache *c, const char *symbol);
+
+/*
+ * One way to get a timeframe's bars: a provider and the timeframe it is
+ * asked for (tf itself, or a finer one the cache resamples from).
+ */
+struct mfs_attempt {
+	struct mfs_provider *p;
+	enum mfs_tf tf;
+};
+/* The ordered attempts for (cls, tf): the mirror, then the chain (fill.c). */
+unsigned mfs_cache_attempts(struct mfs_cache *c, enum mfs_class cls, enum mfs_tf tf,
+			    struct mfs_attempt *out, unsigned max);
 enum mfs_err mfs_cache_start_pool(struct mfs_cache *c, struct mfs_error *err);
 void mfs_cache_stop_pool(struct mfs_cache *c);
 

@@ -32,16 +32,53 @@
 #include <marketfs/provider.h>
 
 #include "cache/cache_impl.h"
+#include "cache/actions.h"
 #include "cache/csvgz.h"
 #include "cache/market.h"
 #include "cache/quality.h"
 #include "cache/repair.h"
+#include "cache/resample.h"
 #include "cache/sidecar.h"
 #include "cache/validate.h"
+#include "providers/mirror.h"
 
 #define MAX_CHAIN 8
 
 /* ---- planning ---------------------------------------------------------- */
+
+static bool is_mirror(const struct mfs_provider *p)
+{
+	return mfs_provider_ops(p) == &mfs_mirror_ops;
+}
+
+unsigned mfs_cache_attempts(struct mfs_cache *c, enum mfs_class cls, enum mfs_tf tf,
+			    struct mfs_attempt *out, unsigned max)
+{
+	struct mfs_provider *chain[MAX_CHAIN];
+	enum mfs_tf src = mfs_providers_source_tf(c->provs, cls, tf);
+	unsigned k = mfs_providers_chain(c->provs, cls, tf, chain, MAX_CHAIN), n = 0;
+
+	for (unsigned i = 0; i < k && n < max; i++)
+		if (is_mirror(chain[i]) || src == tf)
+			out[n++] = (struct mfs_attempt){ chain[i], tf };
+	if (src != tf && src != MFS_TF_INVALID) {
+		/* nobody serves tf natively: build it from src's providers */
+		k = mfs_providers_chain(c->provs, cls, src, chain, MAX_CHAIN);
+		for (unsigned i = 0; i < k && n < max; i++)
+			if (!is_mirror(chain[i]))
+				out[n++] = (struct mfs_attempt){ chain[i], src };
+	}
+	return n;
+}
+
+/* The first attempt that fetches bars (not the mirror), or NULL. */
+static const struct mfs_attempt *first_fetcher(const struct mfs_attempt *a, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!is_mirror(a[i].p))
+			return &a[i];
+	return NULL;
+}
 
 static int first_year_of(struct mfs_cache *c, const char *symbol)
 {
@@ -62,8 +99,9 @@ static enum mfs_err plan(struct mfs_cache *c, struct job *j, const struct mfs_fi
 			 int64_t last_t, struct mfs_error *err)
 {
 	enum mfs_class cls = mfs_cache_classify(c, j->symbol);
-	struct mfs_provider *chain[MAX_CHAIN];
-	unsigned n = mfs_providers_chain(c->provs, cls, j->tf, chain, MAX_CHAIN);
+	struct mfs_attempt att[MAX_CHAIN];
+	unsigned n = mfs_cache_attempts(c, cls, j->tf, att, MAX_CHAIN);
+	const struct mfs_attempt *f = first_fetcher(att, n);
 	int64_t now = mfs_wall_now();
 	int cur = mfs_year_of(now);
 
@@ -77,8 +115,8 @@ static enum mfs_err plan(struct mfs_cache *c, struct job *j, const struct mfs_fi
 	if (st->present && st->stale && last_t && !j->force) {
 		j->incremental = true;
 		j->start = last_t + series_step(j->tf);
-	} else if (mfs_provider_ops(chain[0])->whole_history &&
-		   mfs_provider_ops(chain[0])->whole_history(j->tf)) {
+	} else if (f && mfs_provider_ops(f->p)->whole_history &&
+		   mfs_provider_ops(f->p)->whole_history(f->tf)) {
 		int first = first_year_of(c, j->symbol);
 		if (first < c->cfg->history_start)
 			first = c->cfg->history_start;
@@ -108,6 +146,7 @@ struct fetch_report {
 	} tried[MFS_SIDECAR_MAX_TRIED];
 	const char *source;
 	struct mfs_provider *prov;
+	char derived_from[8]; /* the finer timeframe resampled, or "" */
 };
 
 static enum mfs_err install_year(struct mfs_cache *c, struct job *j, int year,
@@ -191,6 +230,7 @@ static enum mfs_err install_year(struct mfs_cache *c, struct job *j, int year,
 	snprintf(sc->cls, sizeof(sc->cls), "%s", mfs_class_name(mk->cls));
 	snprintf(sc->tz, sizeof(sc->tz), "%s", mfs_tz_name(mk->tz));
 	sc->close_minute = mk->close_minute;
+	snprintf(sc->derived_from, sizeof(sc->derived_from), "%s", rep->derived_from);
 	rc = mfs_sidecar_render(sc, &side, &sidelen, err);
 	if (rc != MFS_OK)
 		goto out;
@@ -258,17 +298,240 @@ void mfs_cache_run_job(struct mfs_cache *c, struct job *j, struct mfs_http *http
 	run_bars_job(c, j, http);
 }
 
+/* ---- one provider's answer ----------------------------------------------- */
+
+static void note_tried(struct fetch_report *rep, const char *name, const char *result)
+{
+	if (rep->n_tried >= MFS_SIDECAR_MAX_TRIED)
+		return;
+	snprintf(rep->tried[rep->n_tried].name, sizeof(rep->tried[0].name), "%s", name);
+	snprintf(rep->tried[rep->n_tried].result, sizeof(rep->tried[0].result), "%s", result);
+	rep->n_tried++;
+}
+
+/*
+ * The mirror hands over finished files: check that the sidecar describes
+ * this very file and that the data's sha256 is the one it records, refuse
+ * a copy that is already stale (the next provider has fresher data), and
+ * install the pair as it is.
+ */
+static enum mfs_err mirror_install(struct mfs_cache *c, struct job *j, struct mfs_fetch_ctx *ctx,
+				   int64_t now, struct mfs_error *err)
+{
+	char *data = NULL, *side = NULL, sha[65];
+	size_t dl = 0, sl = 0;
+	struct mfs_sidecar *sc = NULL;
+	const char *tf = mfs_tf_name(j->tf);
+	enum mfs_err rc;
+
+	rc = mfs_mirror_get_pair(ctx, j->symbol, j->tf, j->want_year, &data, &dl, &side, &sl, err);
+	if (rc != MFS_OK)
+		return rc;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (mfs_sidecar_parse(side, sl, sc, err) != MFS_OK) {
+		rc = mfs_error_set(err, MFS_ERR_PARSE, "mirror: %s/%s/%d: sidecar: %s", j->symbol, tf,
+				   j->want_year, err->msg);
+		goto out;
+	}
+	if (strcmp(sc->symbol, j->symbol) != 0 || sc->tf != j->tf || sc->year != j->want_year) {
+		rc = mfs_error_set(err, MFS_ERR_PARSE,
+				   "mirror: %s/%s/%d: the sidecar describes another file (%s/%s/%d)",
+				   j->symbol, tf, j->want_year, sc->symbol,
+				   mfs_tf_name(sc->tf) ? mfs_tf_name(sc->tf) : "?", sc->year);
+		goto out;
+	}
+	mfs_sha256_hex(data, dl, sha);
+	if (strcmp(sha, sc->sha256) != 0) {
+		rc = mfs_error_set(err, MFS_ERR_CORRUPT,
+				   "mirror: %s/%s/%d: sha256 of the data (%.12s...) does not match its "
+				   "sidecar (%.12s...); refused",
+				   j->symbol, tf, j->want_year, sha, sc->sha256);
+		goto out;
+	}
+	if (sc->stale_after && sc->stale_after <= now && !j->force) {
+		rc = mfs_error_set(err, MFS_ERR_NO_DATA, "mirror: %s/%s/%d: the mirror's copy is stale",
+				   j->symbol, tf, j->want_year);
+		goto out;
+	}
+	rc = mfs_cache_install(c, j->symbol, j->tf, j->want_year, data, dl, side, sl, sc, err);
+	if (rc == MFS_OK)
+		mfs_info("installed %s/%s/%d from the mirror (%zu bytes, as is)", j->symbol, tf,
+			 j->want_year, dl);
+out:
+	free(sc);
+	free(data);
+	free(side);
+	return rc;
+}
+
+/*
+ * Turn a provider's answer at src into bars of the job's timeframe, in the
+ * cache's convention: learn the symbol's market, record corporate actions
+ * (a new split makes older files stale), split-adjust raw prices, drop
+ * bars still forming, and resample when src is finer than the job's.
+ */
+static enum mfs_err prepare(struct mfs_cache *c, struct job *j, enum mfs_class cls,
+			    enum mfs_tf src, struct mfs_fetch_result *res,
+			    const struct mfs_index_symbol *known, int64_t now,
+			    struct mfs_market *mk, struct mfs_error *err)
+{
+	struct mfs_action *acts = NULL;
+	size_t nacts = 0;
+	int64_t new_split = 0;
+	enum mfs_err rc;
+
+	if (res->first_trade == 0)
+		res->first_trade = known->first_trade;
+	mfs_market_init(mk, cls, res->tz[0] ? res->tz : known->tz,
+			res->close_minute >= 0 ? res->close_minute : known->close_minute);
+	if (res->n_actions) {
+		rc = mfs_cache_merge_actions(c, j->symbol, res->actions, res->n_actions, &new_split,
+					     err);
+		if (rc != MFS_OK)
+			return rc;
+		if (new_split)
+			mfs_cache_split_stale(c, j->symbol, new_split);
+	}
+	if (res->raw_prices) {
+		rc = mfs_cache_actions(c, j->symbol, &acts, &nacts, err);
+		if (rc != MFS_OK)
+			return rc;
+		mfs_adjust_splits(&res->series, acts, nacts, mk);
+		free(acts);
+	}
+	mfs_drop_incomplete(&res->series, mk, now);
+	if (src != j->tf) {
+		struct mfs_series dst;
+
+		mfs_series_sort_dedup(&res->series);
+		mfs_series_init(&dst, j->tf);
+		if (mfs_resample(&res->series, j->tf, mk, &dst) < 0) {
+			mfs_series_free(&dst);
+			return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+		}
+		mfs_series_free(&res->series);
+		res->series = dst;
+		mfs_drop_incomplete(&res->series, mk, now);
+	}
+	mfs_market_restamp(mk, &res->series);
+	return MFS_OK;
+}
+
+/* The first bar any file could hold: gaps are counted from there. */
+static int64_t gap_from(const struct mfs_fetch_result *res, const struct mfs_provider *p,
+			enum mfs_class cls, enum mfs_tf tf, int64_t now)
+{
+	int64_t from = INT64_MIN, reach = mfs_provider_ops(p)->earliest(cls, tf, now);
+
+	if (res->first_trade)
+		from = mfs_tf_is_intraday(tf) ? res->first_trade
+					      : res->first_trade / MFS_SECONDS_PER_DAY *
+							MFS_SECONDS_PER_DAY;
+	return reach > from ? reach : from;
+}
+
+/*
+ * Does the calendar expect bars of the wanted year in the job's window
+ * that the answer does not have? A whole session inside the window that
+ * ended an hour ago, after the symbol's first trade, and no bar at all.
+ */
+static bool missing_expected(const struct job *j, const struct mfs_fetch_result *res,
+			     const struct mfs_market *mk, int64_t now)
+{
+	int64_t lo = j->start > mfs_year_start(j->want_year) ? j->start
+							     : mfs_year_start(j->want_year);
+	int64_t hi = j->end < mfs_year_start(j->want_year + 1) ? j->end
+							       : mfs_year_start(j->want_year + 1);
+	struct mfs_session s;
+
+	if (!mk->has_calendar || mfs_cache_series_has_year(&res->series, j->want_year))
+		return false;
+	if (res->first_trade && res->first_trade > lo)
+		lo = res->first_trade;
+	if (hi > now)
+		hi = now;
+	if (lo >= hi)
+		return false;
+	s = mfs_calendar_next_session(mk->cal, lo);
+	return s.open >= lo && s.close + 3600 <= hi;
+}
+
+/* The quality score the wanted year's file would get from this answer. */
+static double year_score(const struct job *j, const struct mfs_series *fetched,
+			 const struct mfs_market *mk, int64_t from, int64_t now)
+{
+	struct mfs_series s;
+	struct mfs_quality q;
+	struct mfs_repair_report rr;
+	struct mfs_gap_report *g = NULL;
+	int64_t lo, hi;
+	double score;
+
+	mfs_series_init(&s, j->tf);
+	mfs_year_bounds(j->tf, j->want_year, &lo, &hi);
+	for (size_t i = 0; i < fetched->n; i++)
+		if (fetched->bars[i].t >= lo && fetched->bars[i].t < hi)
+			mfs_series_append(&s, &fetched->bars[i]);
+	for (size_t i = 0; i < fetched->null_rows; i++)
+		if (fetched->null_t[i] >= lo && fetched->null_t[i] < hi)
+			mfs_series_add_null(&s, fetched->null_t[i]);
+	mfs_validate(&s, lo, hi, &q);
+	mfs_repair(&s, &rr);
+	if (mk->has_calendar) {
+		g = calloc(1, sizeof(*g));
+		if (g)
+			mfs_gaps_account(&s, mk, j->want_year, from, now, g);
+	}
+	score = mfs_quality_full_score(&q, g, &rr);
+	free(g);
+	mfs_series_free(&s);
+	return score;
+}
+
+static void log_attempt_error(struct mfs_cache *c, const struct job *j, const char *name,
+			      enum mfs_err rc, const char *msg, int64_t t0, unsigned requests)
+{
+	/* duration and requests so far: this provider and those before it */
+	const struct mfs_log_fields lf = {
+		.event = "fetch", .symbol = j->symbol, .timeframe = mfs_tf_name(j->tf),
+		.year = j->want_year, .provider = name, .result = "error",
+		.error = mfs_err_name(rc), .duration_ms = mfs_now_ms() - t0,
+		.requests = requests,
+		.has = MFS_LOGF_YEAR | MFS_LOGF_DURATION | MFS_LOGF_REQUESTS,
+	};
+	mfs_log_event(MFS_LOG_WARN, &lf, "%s/%s/%d: %s", j->symbol, mfs_tf_name(j->tf),
+		      j->want_year, msg);
+	mfs_cache_note_error(c, j->symbol, mfs_tf_name(j->tf), j->want_year, name, rc, msg);
+}
+
+/* An answer kept while later providers are asked for a better one. */
+struct kept {
+	bool have;
+	struct mfs_fetch_result res;
+	struct mfs_market mk;
+	struct mfs_provider *prov;
+	enum mfs_tf src;
+	double score;
+};
+
 static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct mfs_http *http)
 {
 	enum mfs_class cls = mfs_cache_classify(c, j->symbol);
-	struct mfs_provider *chain[MAX_CHAIN];
-	unsigned n = mfs_providers_chain(c->provs, cls, j->tf, chain, MAX_CHAIN);
+	struct mfs_attempt att[MAX_CHAIN];
+	unsigned n = mfs_cache_attempts(c, cls, j->tf, att, MAX_CHAIN);
 	struct fetch_report rep = { 0 };
 	struct mfs_fetch_result res;
 	struct mfs_error err = { 0 };
 	struct mfs_index_symbol known = { .close_minute = -1 };
+	struct mfs_market mk;
+	struct kept best = { 0 };
 	int64_t now = mfs_wall_now(), t0 = mfs_now_ms();
 	unsigned not_found = 0;
+	enum mfs_tf src = j->tf;
 	enum mfs_err rc = MFS_ERR_NOT_FOUND;
 
 	mfs_fetch_result_init(&res, j->tf);
@@ -276,55 +539,92 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 	snprintf(err.msg, sizeof(err.msg), "no provider serves %s at %s", j->symbol,
 		 mfs_tf_name(j->tf));
 	for (unsigned i = 0; i < n; i++) {
-		const struct mfs_provider_ops *ops = mfs_provider_ops(chain[i]);
+		struct mfs_provider *p = att[i].p;
+		const struct mfs_provider_ops *ops = mfs_provider_ops(p);
 		char psym[128];
 		struct mfs_fetch_ctx ctx = {
-			.http = http, .prov = chain[i], .deadline_ms = j->deadline_ms, .now = now,
+			.http = http, .prov = p, .deadline_ms = j->deadline_ms, .now = now,
 			.live_requests = &j->requests, .background = &j->background,
 		};
 		struct mfs_fetch_req req = {
-			.symbol = j->symbol, .provider_symbol = psym, .cls = cls, .tf = j->tf,
+			.symbol = j->symbol, .provider_symbol = psym, .cls = cls, .tf = att[i].tf,
 			.start = j->start, .end = j->end,
 			.first_trade_known = known.first_trade,
 		};
 
-		if (ops->map_symbol)
-			ops->map_symbol(j->symbol, cls, psym, sizeof(psym));
-		else
-			snprintf(psym, sizeof(psym), "%s", j->symbol);
+		mfs_providers_map_symbol(c->provs, p, j->symbol, cls, psym, sizeof(psym));
 		mfs_fetch_result_free(&res);
-		mfs_fetch_result_init(&res, j->tf);
+		mfs_fetch_result_init(&res, att[i].tf);
 		mfs_error_clear(&err);
 		mfs_cache_job_provider(c, j, ops->name);
+		if (is_mirror(p)) {
+			rc = mirror_install(c, j, &ctx, now, &err);
+			rep.requests += ctx.requests;
+			note_tried(&rep, ops->name, rc == MFS_OK ? "ok" : mfs_err_name(rc));
+			mfs_provider_note(p, rc, err.msg);
+			if (rc == MFS_OK) {
+				j->want_installed = true;
+				goto out;
+			}
+			log_attempt_error(c, j, ops->name, rc, err.msg, t0, rep.requests);
+			continue;
+		}
 		rc = ops->fetch(&ctx, &req, &res, &err);
 		rep.requests += ctx.requests;
-		if (rep.n_tried < MFS_SIDECAR_MAX_TRIED) {
-			snprintf(rep.tried[rep.n_tried].name, sizeof(rep.tried[0].name), "%s",
-				 ops->name);
-			snprintf(rep.tried[rep.n_tried].result, sizeof(rep.tried[0].result), "%s",
-				 rc == MFS_OK ? "ok" : mfs_err_name(rc));
-			rep.n_tried++;
+		if (rc == MFS_ERR_NO_DATA && j->incremental) {
+			rc = MFS_OK; /* nothing new since the last bar: not a failure */
+			mfs_error_clear(&err);
 		}
-		mfs_provider_note(chain[i], rc, err.msg);
+		if (rc == MFS_OK)
+			rc = prepare(c, j, cls, att[i].tf, &res, &known, now, &mk, &err);
+		if (rc == MFS_OK && !j->incremental && missing_expected(j, &res, &mk, now))
+			rc = mfs_error_set(&err, MFS_ERR_NO_DATA,
+					   "%s: no %s bars for %s in %d where the calendar expects some",
+					   ops->name, mfs_tf_name(j->tf), j->symbol, j->want_year);
+		if (rc == MFS_OK && c->cfg->min_quality > 0) {
+			double score = year_score(j, &res.series, &mk,
+						  gap_from(&res, p, cls, j->tf, now), now);
+			if (score < c->cfg->min_quality && i + 1 < n) {
+				/* keep the best answer in case nobody does better */
+				char why[64];
+				snprintf(why, sizeof(why), "score %.4f below min_quality %.2f", score,
+					 c->cfg->min_quality);
+				note_tried(&rep, ops->name, "low_quality");
+				mfs_provider_note(p, MFS_OK, "");
+				log_attempt_error(c, j, ops->name, MFS_ERR_NO_DATA, why, t0,
+						  rep.requests);
+				if (!best.have || score > best.score) {
+					if (best.have)
+						mfs_fetch_result_free(&best.res);
+					best = (struct kept){ true, res, mk, p, att[i].tf, score };
+					mfs_fetch_result_init(&res, att[i].tf);
+				}
+				continue;
+			}
+		}
+		note_tried(&rep, ops->name, rc == MFS_OK ? "ok" : mfs_err_name(rc));
+		mfs_provider_note(p, rc, err.msg);
 		if (rc == MFS_OK) {
 			rep.source = ops->name;
-			rep.prov = chain[i];
+			rep.prov = p;
+			src = att[i].tf;
 			break;
 		}
 		if (rc == MFS_ERR_NOT_FOUND)
 			not_found++;
-		/* duration and requests so far: this provider and those before it */
-		const struct mfs_log_fields lf = {
-			.event = "fetch", .symbol = j->symbol, .timeframe = mfs_tf_name(j->tf),
-			.year = j->want_year, .provider = ops->name, .result = "error",
-			.error = mfs_err_name(rc), .duration_ms = mfs_now_ms() - t0,
-			.requests = rep.requests,
-			.has = MFS_LOGF_YEAR | MFS_LOGF_DURATION | MFS_LOGF_REQUESTS,
-		};
-		mfs_log_event(MFS_LOG_WARN, &lf, "%s/%s/%d: %s", j->symbol, mfs_tf_name(j->tf),
-			      j->want_year, err.msg);
-		mfs_cache_note_error(c, j->symbol, mfs_tf_name(j->tf), j->want_year, ops->name, rc,
-				     err.msg);
+		log_attempt_error(c, j, ops->name, rc, err.msg, t0, rep.requests);
+	}
+	if (rc != MFS_OK && best.have) {
+		/* nobody did better than the low-scoring answer: it is what there is */
+		mfs_fetch_result_free(&res);
+		res = best.res;
+		mk = best.mk;
+		best.have = false;
+		rep.source = mfs_provider_get_name(best.prov);
+		rep.prov = best.prov;
+		src = best.src;
+		mfs_error_clear(&err);
+		rc = MFS_OK;
 	}
 	rep.duration_ms = mfs_now_ms() - t0;
 	if (rc != MFS_OK) {
@@ -344,24 +644,12 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 					    .close_minute = res.close_minute };
 	snprintf(learned.tz, sizeof(learned.tz), "%s", res.tz);
 	mfs_index_put_symbol(c->idx, j->symbol, &learned);
-	if (res.first_trade == 0)
-		res.first_trade = known.first_trade;
-	struct mfs_market mk;
-	mfs_market_init(&mk, cls, res.tz[0] ? res.tz : known.tz,
-			res.close_minute >= 0 ? res.close_minute : known.close_minute);
-	mfs_drop_incomplete(&res.series, &mk, now);
-	mfs_market_restamp(&mk, &res.series);
 	int first_year = res.first_trade ? mfs_year_of(res.first_trade) : 0;
-	/* the first bar any file could hold: gaps are counted from there */
-	int64_t from = INT64_MIN;
-	if (res.first_trade)
-		from = mfs_tf_is_intraday(j->tf) ? res.first_trade
-						 : res.first_trade / MFS_SECONDS_PER_DAY * MFS_SECONDS_PER_DAY;
-	int64_t reach = mfs_provider_ops(rep.prov)->earliest(cls, j->tf, now);
-	if (reach > from)
-		from = reach;
+	int64_t from = gap_from(&res, rep.prov, cls, j->tf, now);
 	bool adj = mfs_class_has_adj_close(cls) && !mfs_tf_is_intraday(j->tf);
 
+	if (src != j->tf)
+		snprintf(rep.derived_from, sizeof(rep.derived_from), "%s", mfs_tf_name(src));
 	for (int y = j->year_lo; y <= j->year_hi && rc == MFS_OK; y++) {
 		if (first_year && y < first_year)
 			continue;
@@ -391,6 +679,8 @@ out:
 	j->result = rc;
 	snprintf(j->msg, sizeof(j->msg), "%s", rc == MFS_OK ? "" : err.msg);
 	mfs_fetch_result_free(&res);
+	if (best.have)
+		mfs_fetch_result_free(&best.res);
 }
 
 /* ---- what a reader asks for -------------------------------------------- */

@@ -163,6 +163,8 @@ enum mfs_err mfs_sidecar_render(const struct mfs_sidecar *sc, char **out, size_t
 	}
 	json_object_set_new(fetch, "providers_tried", tried);
 	json_object_set_new(o, "fetch", fetch);
+	if (sc->derived_from[0])
+		json_object_set_new(o, "derived_from", json_string(sc->derived_from));
 
 	mk = json_object();
 	json_object_set_new(mk, "class", json_string(sc->cls));
@@ -253,7 +255,17 @@ enum mfs_err mfs_sidecar_parse(const char *text, size_t len, struct mfs_sidecar 
 	if (json_is_object(fetch)) {
 		sc->requests = (unsigned)json_integer_value(json_object_get(fetch, "requests"));
 		sc->duration_ms = json_integer_value(json_object_get(fetch, "duration_ms"));
+		json_t *tried = json_object_get(fetch, "providers_tried");
+		for (size_t i = 0; i < json_array_size(tried) && sc->n_tried < MFS_SIDECAR_MAX_TRIED;
+		     i++) {
+			json_t *t = json_array_get(tried, i);
+			get_str(t, "name", sc->tried[sc->n_tried].name, sizeof(sc->tried[0].name));
+			get_str(t, "result", sc->tried[sc->n_tried].result,
+				sizeof(sc->tried[0].result));
+			sc->n_tried++;
+		}
 	}
+	get_str(o, "derived_from", sc->derived_from, sizeof(sc->derived_from));
 	if (json_is_object(mk)) {
 		char close[8];
 		unsigned hh, mm;

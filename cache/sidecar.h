@@ -51,6 +51,8 @@ struct mfs_sidecar {
 	char cls[16];
 	char tz[64];
 	int close_minute;
+	/* the timeframe the bars were resampled from ("" when native) */
+	char derived_from[8];
 };
 
 #include <jansson.h>

@@ -317,3 +317,32 @@ unsigned mfs_store_clean_temps(const struct mfs_store *st, long age_s)
 {
 	return clean_dir(st->root, time(NULL) - age_s, 0);
 }
+
+enum mfs_err mfs_store_write_file(const char *path, const void *data, size_t len,
+				  struct mfs_error *err)
+{
+	char tmp[4200];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash || snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp.XXXXXX", (int)(slash - path), path,
+			       slash + 1) >= (int)sizeof(tmp))
+		return mfs_error_set(err, MFS_ERR_INVALID, "%s: path too long", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return mfs_error_set(err, MFS_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+	if (write(fd, data, len) != (ssize_t)len || fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		int e = errno;
+
+		close(fd);
+		unlink(tmp);
+		return mfs_error_set(err, MFS_ERR_IO, "cannot write %s: %s", path, strerror(e));
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return mfs_error_set(err, MFS_ERR_IO, "cannot install %s: %s", path, strerror(e));
+	}
+	return MFS_OK;
+}

@@ -41,6 +41,13 @@ enum mfs_err mfs_store_install(const struct mfs_store *st, const char *symbol, e
 			       const void *sidecar, size_t sidecar_len, int64_t mtime,
 			       struct mfs_error *err);
 
+/*
+ * Replace path by len bytes at data atomically (a temp file in the same
+ * directory, fsync, rename), mode 0644. The directory must exist.
+ */
+enum mfs_err mfs_store_write_file(const char *path, const void *data, size_t len,
+				  struct mfs_error *err);
+
 /* Read a whole file (at most max bytes) into a malloc'd, NUL-terminated buffer. */
 enum mfs_err mfs_store_read(const char *path, size_t max, char **out, size_t *len,
 			    struct mfs_error *err);

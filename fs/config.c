@@ -51,6 +51,7 @@
 #include <marketfs/config.h>
 #include <marketfs/limits.h>
 
+#include "fs/config_rules.h"
 #include "fs/config_values.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -159,7 +160,12 @@ static const struct key_desc provider_keys[] = {
  * for that section (C has no empty arrays): resolve() passes none.
  */
 static const char *const planned_provider_keys[] = { "priority" };
-static const char *const planned_sections[] = { "rules", "symbols" };
+
+/* Sections whose keys are free-form ([rules], [symbols]: config_rules.c). */
+#define SECTION_RULES "rules"
+#define SECTION_SYMBOLS "symbols"
+#define PROV_RULES (-2)
+#define PROV_SYMBOLS (-3)
 
 /* Where a key goes: prov is -1 for [marketfs], else a provider id. */
 struct target {
@@ -316,18 +322,21 @@ static enum mfs_err parse_section(const char *section, int *prov, char *why, siz
 		snprintf(why, len, "unknown provider '%.40s' (known: %s)", name, names);
 		return MFS_ERR_CONFIG;
 	}
-	if (in_names(section, planned_sections, ARRAY_SIZE(planned_sections))) {
-		snprintf(why, len, "section [%s] is not supported by this version of marketfs",
-			 section);
-		return MFS_ERR_CONFIG;
+	if (strcmp(section, SECTION_RULES) == 0) {
+		*prov = PROV_RULES;
+		return MFS_OK;
+	}
+	if (strcmp(section, SECTION_SYMBOLS) == 0) {
+		*prov = PROV_SYMBOLS;
+		return MFS_OK;
 	}
 	if (!*section) {
 		snprintf(why, len, "a key before any section (put it under [%s])",
 			 SECTION_GLOBAL);
 		return MFS_ERR_CONFIG;
 	}
-	snprintf(why, len, "unknown section [%.40s] (known: [%s], [%sNAME])", section,
-		 SECTION_GLOBAL, SECTION_PROVIDER);
+	snprintf(why, len, "unknown section [%.40s] (known: [%s], [%sNAME], [rules], [symbols])",
+		 section, SECTION_GLOBAL, SECTION_PROVIDER);
 	return MFS_ERR_CONFIG;
 }
 
@@ -343,6 +352,10 @@ static enum mfs_err resolve(const char *section, const char *key, struct target 
 	code = parse_section(section, &t->prov, why, len);
 	if (code)
 		return code;
+	if (t->prov == PROV_RULES || t->prov == PROV_SYMBOLS) {
+		t->key = NULL; /* free-form keys: config_rules.c checks them */
+		return MFS_OK;
+	}
 	if (t->prov < 0) {
 		keys = global_keys;
 		n = ARRAY_SIZE(global_keys);
@@ -738,7 +751,10 @@ enum mfs_err mfs_config_set(struct mfs_config *cfg, const char *section, const c
 		return mfs_error_set(err, MFS_ERR_CONFIG, "[%s] %s: a value is required",
 				     section, key ? key : "(null)");
 	code = resolve(section, key, &t, why, sizeof(why));
-	if (!code)
+	if (!code && !t.key)
+		code = t.prov == PROV_RULES ? mfs_cfg_rule_set(cfg, key, value, why, sizeof(why))
+					    : mfs_cfg_symbols_set(cfg, key, value, why, sizeof(why));
+	else if (!code)
 		code = apply(cfg, &t, section, value, false, why, sizeof(why));
 	if (code)
 		return mfs_error_set(err, code, "%s", why);
@@ -760,6 +776,9 @@ struct load_ctx {
 	int seen_global[ARRAY_SIZE(global_keys)]; /* line of each key, 0 if unset */
 	int seen_provider[MFS_PROV__COUNT][ARRAY_SIZE(provider_keys)];
 	bool holds_key;	   /* an api_key with a value was set by this file */
+	char rule_keys[MFS_MAX_RULES][32]; /* [rules] keys seen, for duplicates */
+	int rule_lines[MFS_MAX_RULES];
+	unsigned n_rule_keys;
 };
 
 static void load_fail(struct load_ctx *ctx, enum mfs_err code, const char *why)
@@ -831,6 +850,42 @@ static char *read_line(char *buf, int size, void *stream)
 	return buf;
 }
 
+/* A key of [rules] or [symbols]; a repeated rule key is refused like any duplicate. */
+static enum mfs_err free_form_key(struct load_ctx *ctx, int prov, const char *name,
+				  const char *value, bool append)
+{
+	char why[WHY_MAX];
+	enum mfs_err code;
+
+	if (prov == PROV_RULES) {
+		if (append) {
+			snprintf(why, sizeof(why), "[rules] %.40s: a rule is one line", name);
+			load_fail(ctx, MFS_ERR_CONFIG, why);
+			return MFS_ERR_CONFIG;
+		}
+		for (unsigned i = 0; i < ctx->n_rule_keys; i++) {
+			if (strcmp(ctx->rule_keys[i], name) == 0) {
+				snprintf(why, sizeof(why),
+					 "[rules] %.40s: duplicate key (first set on line %d)", name,
+					 ctx->rule_lines[i]);
+				load_fail(ctx, MFS_ERR_CONFIG, why);
+				return MFS_ERR_CONFIG;
+			}
+		}
+		if (ctx->n_rule_keys < MFS_MAX_RULES) {
+			snprintf(ctx->rule_keys[ctx->n_rule_keys], sizeof(ctx->rule_keys[0]), "%s",
+				 name);
+			ctx->rule_lines[ctx->n_rule_keys++] = ctx->lineno;
+		}
+		code = mfs_cfg_rule_set(ctx->cfg, name, value, why, sizeof(why));
+	} else {
+		code = mfs_cfg_symbols_set(ctx->cfg, name, value, why, sizeof(why));
+	}
+	if (code)
+		load_fail(ctx, code, why);
+	return code;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *ctx = user;
@@ -849,6 +904,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	if (code) {
 		load_fail(ctx, code, why);
 		return 0;
+	}
+	if (!t.key) {
+		code = free_form_key(ctx, t.prov, name, value ? value : "", append);
+		if (code)
+			return 0;
+		return 1;
 	}
 	if (t.prov < 0)
 		seen = &ctx->seen_global[t.key - global_keys];

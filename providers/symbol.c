@@ -239,6 +239,18 @@ static const char *const class_names[MFS_CLASS__COUNT] = {
 	[MFS_CLASS_FUTURES] = "futures",
 };
 
+int mfs_class_parse(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int i = 0; i < MFS_CLASS__COUNT; i++)
+		if (strcmp(name, class_names[i]) == 0)
+			return i;
+	if (strcmp(name, "etf") == 0) /* ETFs are stocks to every provider */
+		return MFS_CLASS_STOCK;
+	return -1;
+}
+
 /* "unknown" rather than NULL: the result goes straight into JSON and logs. */
 const char *mfs_class_name(enum mfs_class cls)
 {

@@ -40,6 +40,36 @@ struct mfs_provider_conf {
 	char *cookie_url;    /* Yahoo's cookie host (fc.yahoo.com); NULL: default */
 };
 
+/*
+ * [rules]: which providers, in which order, serve a class at a timeframe.
+ * tf is a timeframe, or one of the selectors below; the most specific rule
+ * wins (a timeframe, then intraday/daily, then *).
+ */
+#define MFS_RULE_ALL (-1)      /* CLASS.* */
+#define MFS_RULE_INTRADAY (-2) /* CLASS.intraday: 1m .. 4h */
+#define MFS_RULE_DAILY (-3)    /* CLASS.daily: 1d, 1w, 1M */
+#define MFS_MAX_RULES 64
+struct mfs_rule {
+	int cls; /* enum mfs_class */
+	int tf;  /* enum mfs_tf or MFS_RULE_* */
+	enum mfs_provider_id list[MFS_PROV__COUNT];
+	unsigned n;
+};
+
+/* [symbols]: class overrides and per-provider tickers. */
+#define MFS_MAX_SYMBOL_OVERRIDES 128
+#define MFS_SYMBOL_NAME_MAX 32
+#define MFS_PROVIDER_TICKER_MAX 64
+struct mfs_symbol_class {
+	char symbol[MFS_SYMBOL_NAME_MAX + 1];
+	int cls; /* enum mfs_class */
+};
+struct mfs_symbol_map {
+	char symbol[MFS_SYMBOL_NAME_MAX + 1];
+	enum mfs_provider_id prov;
+	char ticker[MFS_PROVIDER_TICKER_MAX + 1];
+};
+
 struct mfs_watch {
 	char *symbol;
 	bool tf[MFS_TF__COUNT];
@@ -70,6 +100,12 @@ struct mfs_config {
 	enum mfs_provider_id fundamentals_priority[MFS_PROV__COUNT];
 	unsigned n_fundamentals_priority;
 	struct mfs_provider_conf provider[MFS_PROV__COUNT];
+	struct mfs_rule rules[MFS_MAX_RULES];
+	unsigned n_rules;
+	struct mfs_symbol_class sym_class[MFS_MAX_SYMBOL_OVERRIDES];
+	unsigned n_sym_class;
+	struct mfs_symbol_map sym_map[MFS_MAX_SYMBOL_OVERRIDES];
+	unsigned n_sym_map;
 };
 
 /* Built-in defaults (no file). cache_dir is chosen per SPEC section 7. */
@@ -89,6 +125,14 @@ void mfs_config_apply_env(struct mfs_config *cfg);
  * for root, else $XDG_CONFIG_HOME (or ~/.config)/marketfs/marketfs.conf. */
 const char *mfs_config_default_path(void);
 void mfs_config_free(struct mfs_config *cfg);
+
+/* The class a [symbols] override gives symbol, or -1 if none. */
+int mfs_config_symbol_class(const struct mfs_config *cfg, const char *symbol);
+/* The ticker a [symbols] map.PROVIDER entry gives symbol at prov, or NULL. */
+const char *mfs_config_symbol_map(const struct mfs_config *cfg, const char *symbol,
+				  enum mfs_provider_id prov);
+/* The most specific [rules] entry for (cls, tf), or NULL if none. */
+const struct mfs_rule *mfs_config_rule(const struct mfs_config *cfg, int cls, enum mfs_tf tf);
 
 const char *mfs_provider_name(enum mfs_provider_id id);
 int mfs_provider_parse(const char *name); /* -1 if unknown */

@@ -191,6 +191,24 @@ struct mfs_provider *mfs_providers_get(struct mfs_providers *ps, enum mfs_provid
  */
 unsigned mfs_providers_chain(struct mfs_providers *ps, enum mfs_class cls, enum mfs_tf tf,
 			     struct mfs_provider **out, unsigned max);
+/*
+ * The provider list that applies to (cls, tf): the most specific [rules]
+ * entry (*configured true) or the built-in default. Not filtered.
+ */
+const enum mfs_provider_id *mfs_providers_rule(struct mfs_providers *ps, enum mfs_class cls,
+					       enum mfs_tf tf, unsigned *n, bool *configured);
+/*
+ * The timeframe whose bars make tf's: tf itself when a provider other than
+ * the mirror serves it natively, else the nearest finer one that has one
+ * (4h from 1h, 1w and 1M from 1d ...), MFS_TF_INVALID if none.
+ */
+enum mfs_tf mfs_providers_source_tf(struct mfs_providers *ps, enum mfs_class cls, enum mfs_tf tf);
+/* The provider's ticker for symbol: a [symbols] map entry, else its own mapping. */
+void mfs_providers_map_symbol(struct mfs_providers *ps, const struct mfs_provider *p,
+			      const char *symbol, enum mfs_class cls, char *out, size_t outlen);
+/* The symbol's class: a [symbols] class override, else its form. */
+enum mfs_class mfs_providers_classify(struct mfs_providers *ps, const char *symbol);
+
 const struct mfs_provider_ops *mfs_provider_ops(const struct mfs_provider *p);
 const struct mfs_provider_conf *mfs_provider_conf(const struct mfs_provider *p);
 const char *mfs_provider_get_name(const struct mfs_provider *p);

@@ -24,6 +24,8 @@ bool mfs_symbol_valid(const char *name);
 /* Classification from the symbol's form (config overrides come later). */
 enum mfs_class mfs_symbol_classify(const char *name);
 const char *mfs_class_name(enum mfs_class cls); /* "stock", "crypto", ... */
+/* "stock" (or "etf"), "crypto", "index", "forex", "futures" -> the class; -1 if none. */
+int mfs_class_parse(const char *name);
 
 /* Stocks, ETFs and indices carry adj_close on 1d/1w/1M. */
 bool mfs_class_has_adj_close(enum mfs_class cls);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <marketfs/config.h>
+#include <marketfs/symbol.h>
 #include <marketfs/limits.h>
 
 #include "testutil.h"
@@ -488,7 +489,16 @@ static const struct bad_case {
 	  { "unknown provider 'fmp/yahoo'" } },
 	{ "[provider.fmp]\nfundamentals_priority = fmp\n", 2,
 	  { "[provider.fmp] fundamentals_priority", "unknown key" } },
-	{ "[rules]\ncrypto.* = binance\n", 1, { "[rules]", "not supported" } },
+	{ "[rules]\ncrypto.* = binance, nasdaq\n", 2, { "[rules] crypto.*", "nasdaq" } },
+	{ "[rules]\nbonds.1d = yahoo\n", 2, { "[rules] bonds.1d", "unknown class 'bonds'" } },
+	{ "[rules]\nstock.2h = yahoo\n", 2, { "[rules] stock.2h", "unknown timeframe '2h'" } },
+	{ "[rules]\nstock = yahoo\n", 2, { "[rules] stock", "expected CLASS.TIMEFRAME" } },
+	{ "[rules]\nstock.1d = yahoo\nstock.1d = tiingo\n", 3, { "stock.1d", "duplicate key" } },
+	{ "[symbols]\nclass.bonds = TLT\n", 2, { "[symbols] class.bonds", "unknown class" } },
+	{ "[symbols]\nclass.stock = A/B\n", 2, { "'A/B' is not a valid symbol" } },
+	{ "[symbols]\nmap.yahoo = BRK.B\n", 2, { "expected SYMBOL>TICKER" } },
+	{ "[symbols]\nmap.iex = BRK.B>BRK-B\n", 2, { "unknown provider 'iex'" } },
+	{ "[symbols]\nalias = X\n", 2, { "[symbols] alias", "unknown key" } },
 	{ "history_start = 2001\n", 1, { "before any section", "[marketfs]" } },
 	{ "[marketfs]\nenabled = true\n", 2, { "[marketfs] enabled", "unknown key" } },
 	{ "[provider.yahoo]\nhistory_start = 2001\n", 2, { "[provider.yahoo] history_start" } },
@@ -1286,6 +1296,51 @@ START_TEST(test_fundamentals_priority)
 }
 END_TEST
 
+START_TEST(test_rules_and_symbols)
+{
+	struct mfs_config c;
+	struct mfs_error err = { 0 };
+	const struct mfs_rule *r;
+
+	mfs_config_defaults(&c);
+	ck_assert_int_eq(mfs_config_load(&c, write_conf("[rules]\n"
+							 "stock.* = yahoo\n"
+							 "stock.intraday = polygon, alpaca yahoo\n"
+							 "stock.1h = alphavantage\n"
+							 "etf.daily = tiingo\n"
+							 "[symbols]\n"
+							 "class.futures = ES=F, NQ=F\n"
+							 "  CL=F\n"
+							 "class.stock = X:FOO\n"
+							 "map.firstrate = ES=F>ES 6E=F>E6\n"
+							 "map.yahoo = BRK.B>BRK-B\n"),
+					 &err),
+			 MFS_OK);
+	/* the most specific rule wins: a timeframe, then a group, then * */
+	r = mfs_config_rule(&c, MFS_CLASS_STOCK, MFS_TF_1H);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(r->n, 1);
+	ck_assert_int_eq(r->list[0], MFS_PROV_ALPHAVANTAGE);
+	r = mfs_config_rule(&c, MFS_CLASS_STOCK, MFS_TF_5M);
+	ck_assert_uint_eq(r->n, 3);
+	ck_assert_int_eq(r->list[1], MFS_PROV_ALPACA);
+	r = mfs_config_rule(&c, MFS_CLASS_STOCK, MFS_TF_1D); /* etf is stock */
+	ck_assert_uint_eq(r->n, 1);
+	ck_assert_int_eq(r->list[0], MFS_PROV_TIINGO);
+	ck_assert_ptr_null(mfs_config_rule(&c, MFS_CLASS_CRYPTO, MFS_TF_1D));
+	ck_assert_int_eq(mfs_config_symbol_class(&c, "CL=F"), MFS_CLASS_FUTURES);
+	ck_assert_int_eq(mfs_config_symbol_class(&c, "X:FOO"), MFS_CLASS_STOCK);
+	ck_assert_int_eq(mfs_config_symbol_class(&c, "AAPL"), -1);
+	ck_assert_str_eq(mfs_config_symbol_map(&c, "6E=F", MFS_PROV_FIRSTRATE), "E6");
+	ck_assert_str_eq(mfs_config_symbol_map(&c, "BRK.B", MFS_PROV_YAHOO), "BRK-B");
+	ck_assert_ptr_null(mfs_config_symbol_map(&c, "BRK.B", MFS_PROV_POLYGON));
+	/* -o style: the same key replaces the rule */
+	ck_assert_int_eq(mfs_config_set(&c, "rules", "stock.1h", "fmp", &err), MFS_OK);
+	ck_assert_int_eq(mfs_config_rule(&c, MFS_CLASS_STOCK, MFS_TF_1H)->list[0], MFS_PROV_FMP);
+	mfs_config_free(&c);
+}
+END_TEST
+
 START_TEST(test_fundamentals_priority_errors)
 {
 	static const struct {
@@ -1346,6 +1401,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_watch);
 	tcase_add_test(tc, test_watch_set_keeps_list_on_error);
 	tcase_add_test(tc, test_free_twice);
+	tcase_add_test(tc, test_rules_and_symbols);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
