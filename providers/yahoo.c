@@ -431,6 +431,88 @@ static enum mfs_err parse_rows(const struct quote_arrays *q, const char *sym, en
 	return MFS_OK;
 }
 
+/* A JSON number as a finite double; false for anything else. */
+static bool json_finite(json_t *x, double *v)
+{
+	if (!json_is_number(x))
+		return false;
+	*v = json_number_value(x);
+	return isfinite(*v);
+}
+
+/*
+ * One entry of events.splits or events.dividends: its ex-date (the
+ * exchange-local date of "date", as session_day dates the bars) and value.
+ * False if the entry is not one we can read; it is then skipped.
+ */
+static bool parse_event(json_t *ev, enum mfs_action_type type, const struct mfs_tz *tz,
+			int64_t period2, int64_t *t, double *value)
+{
+	int64_t when;
+
+	if (!json_is_object(ev) || !json_epoch(json_object_get(ev, "date"), &when))
+		return false;
+	/* Like the bars: nothing at or after the end of the window. */
+	if (when >= period2)
+		return false;
+	if (type == MFS_ACTION_SPLIT) {
+		double num, den;
+
+		if (!json_finite(json_object_get(ev, "numerator"), &num) ||
+		    !json_finite(json_object_get(ev, "denominator"), &den) || num <= 0 || den <= 0)
+			return false;
+		*value = num / den;
+	} else {
+		if (!json_finite(json_object_get(ev, "amount"), value) || *value <= 0)
+			return false;
+	}
+	if (!isfinite(*value))
+		return false;
+	*t = session_day(tz, when) * MFS_SECONDS_PER_DAY;
+	return true;
+}
+
+/*
+ * events.splits and events.dividends (objects keyed by the epoch as a
+ * string) into res->actions. Yahoo's OHLC are split-adjusted already, so
+ * res->raw_prices stays false. Entries we cannot read are skipped with a
+ * debug message; capitalGains are not actions of SPEC section 2.
+ */
+static enum mfs_err parse_events(json_t *r0, const char *sym, const struct mfs_tz *tz,
+				 int64_t period2, struct mfs_fetch_result *res,
+				 struct mfs_error *err)
+{
+	static const struct {
+		const char *name;
+		enum mfs_action_type type;
+	} kinds[] = { { "splits", MFS_ACTION_SPLIT }, { "dividends", MFS_ACTION_DIVIDEND } };
+	json_t *events = json_object_get(r0, "events");
+
+	if (!json_is_object(events))
+		return MFS_OK;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+		json_t *obj = json_object_get(events, kinds[k].name), *ev;
+		const char *key;
+
+		if (!json_is_object(obj))
+			continue;
+		json_object_foreach(obj, key, ev) {
+			int64_t t;
+			double value;
+
+			if (!parse_event(ev, kinds[k].type, tz, period2, &t, &value)) {
+				mfs_debug("yahoo: %s: skipping events.%s[%s]", sym, kinds[k].name,
+					  key);
+				continue;
+			}
+			if (mfs_fetch_result_add_action(res, t, kinds[k].type, value) < 0)
+				return mfs_error_set(err, MFS_ERR_NOMEM, "yahoo: %s: out of memory",
+						     sym);
+		}
+	}
+	return MFS_OK;
+}
+
 static enum mfs_err parse_result(json_t *r0, const char *sym, enum mfs_tf tf, int64_t period2,
 				 struct mfs_fetch_result *res, struct mfs_error *err)
 {
@@ -454,6 +536,11 @@ static enum mfs_err parse_result(json_t *r0, const char *sym, enum mfs_tf tf, in
 		return mfs_error_set(err, MFS_ERR_PARSE,
 				     "yahoo: %s: asked for %s bars, got %s (dataGranularity)", sym,
 				     want, gran);
+
+	/* Splits and dividends, even in a window without bars. */
+	rc = parse_events(r0, sym, tz, period2, res, err);
+	if (rc != MFS_OK)
+		return rc;
 
 	/* No bars in the window: no "timestamp" and "quote":[{}]. */
 	q.ts = json_object_get(r0, "timestamp");

@@ -66,7 +66,11 @@ double mfs_yahoo_denoise(double v);
  * Parse one chart answer for symbol (used in messages only) at tf. Bars
  * are appended to res->series in array order, bars at or after period2
  * skipped, null rows dropped and counted in res->series.null_rows; res->tz,
- * res->first_trade and res->close_minute are set from meta.
+ * res->first_trade and res->close_minute are set from meta. events.splits
+ * and events.dividends before period2 are added to res->actions, dated by
+ * their exchange-local ex-date (days * 86400); entries that cannot be read
+ * (a field missing or not a number, a zero denominator) are skipped. The
+ * OHLC are split-adjusted: res->raw_prices is left false.
  */
 enum mfs_err mfs_yahoo_parse_chart(long http_status, const char *body, size_t len,
 				   const char *symbol, enum mfs_tf tf, int64_t period2,

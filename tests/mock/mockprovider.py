@@ -169,6 +169,32 @@ def yahoo_bars(symbol, interval, lo, hi, now, omit=frozenset()):
     return [r for r in rows if lo <= r[0] < hi]
 
 
+YAHOO_EVENT_INTERVALS = ("1d", "1wk", "1mo")
+YAHOO_DIVIDEND = 0.25  # cash per share of every mock dividend (one per ADJ_STEPS date)
+
+
+def yahoo_events(symbol, lo, hi, now):
+    """chart.result[0].events for [lo, hi) and t <= now, or None if there are none:
+    the splits of D.SPLITS and a dividend on each D.ADJ_STEPS date, keyed by the
+    epoch as a string and dated 09:30 New York of the ex-date (as Yahoo)."""
+    hi = min(hi, int(now) + 1)
+    splits, dividends = {}, {}
+    for d, ratio in D.SPLITS.get(symbol, ()):
+        t = D.ny_epoch(d)
+        if lo <= t < hi:
+            splits[str(t)] = {"date": t, "numerator": ratio, "denominator": 1, "splitRatio": f"{ratio}:1"}
+    for d, _ in D.ADJ_STEPS.get(symbol, ()):
+        t = D.ny_epoch(d)
+        if lo <= t < hi:
+            dividends[str(t)] = {"amount": YAHOO_DIVIDEND, "date": t}
+    events = {}
+    if dividends:
+        events["dividends"] = dividends
+    if splits:
+        events["splits"] = splits
+    return events or None
+
+
 def yahoo_chart(symbol, query, now, granularity=None, key_seed="", omit=frozenset()):
     """Answer GET /v8/finance/chart/{symbol}: a pure function of its arguments.
     omit: New York dates whose bars are left out (the "omit" fault)."""
@@ -205,10 +231,15 @@ def yahoo_chart(symbol, query, now, granularity=None, key_seed="", omit=frozense
         b = D.yahoo_daily_bar(symbol, today.date())
         rows.append((int(now),) + ((None,) * 6 if b.is_null else tuple(b[1:7])))
     result = {"meta": yahoo_meta(symbol, interval, now, granularity)}
+    events = yahoo_events(symbol, p1, p2, now) if kind in YAHOO_EVENT_INTERVALS else None
     if not rows:
+        if events:
+            result["events"] = events
         result["indicators"] = {"quote": [{}]}
     else:
         result["timestamp"] = [r[0] for r in rows]
+        if events:
+            result["events"] = events
         col = {k: [None if r[i] is None else f32(r[i]) for r in rows]
                for i, k in enumerate(("open", "high", "low", "close"), 1)}
         col["volume"] = [r[5] for r in rows]

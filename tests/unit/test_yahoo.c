@@ -497,6 +497,123 @@ START_TEST(test_parse_unexpected_status)
 }
 END_TEST
 
+/* --- corporate actions --------------------------------------------------- */
+
+/*
+ * NVDA's 4:1 (2021) and 10:1 (2024) splits and two dividends, as Yahoo
+ * sends them (keyed by the epoch as a string, stamped 09:30 New York),
+ * with entries that must be skipped: a zero denominator, an amount that
+ * is a string, a split without a date, a dividend that is not an object,
+ * a negative amount and a numerator that is null.
+ */
+static const char events_fixture[] =
+	"{\"chart\":{\"result\":[{\"meta\":{\"currency\":\"USD\",\"symbol\":\"NVDA\","
+	"\"exchangeTimezoneName\":\"America/New_York\",\"dataGranularity\":\"1d\","
+	"\"firstTradeDate\":917015400},"
+	"\"timestamp\":[1626787800,1626874200],"
+	"\"events\":{"
+	"\"splits\":{"
+	"\"1626787800\":{\"date\":1626787800,\"numerator\":4,\"denominator\":1,"
+	"\"splitRatio\":\"4:1\"},"
+	"\"1718026200\":{\"date\":1718026200,\"numerator\":10.0,\"denominator\":1.0,"
+	"\"splitRatio\":\"10:1\"},"
+	"\"1600000000\":{\"date\":1600000000,\"numerator\":2,\"denominator\":0,"
+	"\"splitRatio\":\"2:0\"},"
+	"\"1500000000\":{\"numerator\":3,\"denominator\":1,\"splitRatio\":\"3:1\"},"
+	"\"1400000000\":{\"date\":1400000000,\"numerator\":null,\"denominator\":1}},"
+	"\"dividends\":{"
+	"\"1623245400\":{\"amount\":0.16,\"date\":1623245400},"
+	"\"1718112600\":{\"amount\":0.01,\"date\":1718112600},"
+	"\"1610000000\":{\"amount\":\"0.5\",\"date\":1610000000},"
+	"\"1611000000\":[0.5,1611000000],"
+	"\"1612000000\":{\"amount\":-0.5,\"date\":1612000000}},"
+	"\"capitalGains\":{\"1623245400\":{\"amount\":1.5,\"date\":1623245400}}},"
+	"\"indicators\":{\"quote\":[{\"open\":[180.5,189.0],\"high\":[188.0,192.3],"
+	"\"low\":[179.1,186.2],\"close\":[187.8,191.4],\"volume\":[1000,2000]}],"
+	"\"adjclose\":[{\"adjclose\":[187.5,191.1]}]}}],\"error\":null}}";
+
+/* Sydney: a dividend at 23:00Z is the next local day; no bars at all. */
+static const char events_sydney_fixture[] =
+	"{\"chart\":{\"result\":[{\"meta\":{\"currency\":\"AUD\",\"symbol\":\"BHP.AX\","
+	"\"exchangeTimezoneName\":\"Australia/Sydney\",\"dataGranularity\":\"1d\"},"
+	"\"events\":{\"dividends\":{\"1704150000\":{\"amount\":0.72,\"date\":1704150000}},"
+	"\"splits\":[]},"
+	"\"indicators\":{\"quote\":[{}],\"adjclose\":[{}]}}],\"error\":null}}";
+
+static enum mfs_err parse_str(const char *body, const char *sym, int64_t period2)
+{
+	return mfs_yahoo_parse_chart(200, body, strlen(body), sym, MFS_TF_1D, period2, &res, &err);
+}
+
+/* How many actions of type at t there are; *value gets the last one's. */
+static unsigned count_action(enum mfs_action_type type, int64_t t, double *value)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < res.n_actions; i++)
+		if (res.actions[i].type == type && res.actions[i].t == t) {
+			*value = res.actions[i].value;
+			n++;
+		}
+	return n;
+}
+
+START_TEST(test_parse_events)
+{
+	double v = 0;
+
+	ck_assert_int_eq(parse_str(events_fixture, "NVDA", INT64_MAX), MFS_OK);
+	ck_assert_uint_eq(res.series.n, 2);
+	/* Two splits and two dividends; the bad entries and capitalGains are
+	 * skipped. */
+	ck_assert_uint_eq(res.n_actions, 4);
+	ck_assert_uint_eq(count_action(MFS_ACTION_SPLIT, day_t(2021, 7, 20), &v), 1);
+	ck_assert(v == 4.0);
+	ck_assert_uint_eq(count_action(MFS_ACTION_SPLIT, day_t(2024, 6, 10), &v), 1);
+	ck_assert(v == 10.0);
+	ck_assert_uint_eq(count_action(MFS_ACTION_DIVIDEND, day_t(2021, 6, 9), &v), 1);
+	ck_assert(v == 0.16);
+	ck_assert_uint_eq(count_action(MFS_ACTION_DIVIDEND, day_t(2024, 6, 11), &v), 1);
+	ck_assert(v == 0.01);
+	for (size_t i = 0; i < res.n_actions; i++)
+		ck_assert_int_eq(res.actions[i].t % DAY, 0);
+	/* Yahoo's prices are split-adjusted already. */
+	ck_assert(!res.raw_prices);
+	ck_assert_int_eq(err.code, MFS_OK);
+}
+END_TEST
+
+START_TEST(test_parse_events_period2)
+{
+	double v = 0;
+
+	/* Events at or after period2 are outside the window, like bars. */
+	ck_assert_int_eq(parse_str(events_fixture, "NVDA", 1718026200), MFS_OK);
+	ck_assert_uint_eq(res.n_actions, 2);
+	ck_assert_uint_eq(count_action(MFS_ACTION_SPLIT, day_t(2021, 7, 20), &v), 1);
+	ck_assert_uint_eq(count_action(MFS_ACTION_DIVIDEND, day_t(2021, 6, 9), &v), 1);
+}
+END_TEST
+
+START_TEST(test_parse_events_local_date)
+{
+	double v = 0;
+
+	ck_assert_int_eq(parse_str(events_sydney_fixture, "BHP.AX", INT64_MAX), MFS_OK);
+	ck_assert_uint_eq(res.series.n, 0);
+	ck_assert_uint_eq(res.n_actions, 1);
+	/* 2024-01-01 23:00Z is 10:00 AEDT on January 2nd. */
+	ck_assert_uint_eq(count_action(MFS_ACTION_DIVIDEND, day_t(2024, 1, 2), &v), 1);
+	ck_assert(v == 0.72);
+
+	/* No events at all: no actions. */
+	mfs_fetch_result_free(&res);
+	mfs_fetch_result_init(&res, MFS_TF_1D);
+	ck_assert_int_eq(parse("chart-AAPL-1d.json", 200, "AAPL", MFS_TF_1D, INT64_MAX), MFS_OK);
+	ck_assert_uint_eq(res.n_actions, 0);
+}
+END_TEST
+
 /* --- the fetch loop, with a fake GET ------------------------------------ */
 
 static struct {
@@ -619,6 +736,9 @@ static Suite *yahoo_suite(void)
 	tcase_add_test(par, test_parse_no_data);
 	tcase_add_test(par, test_parse_time_zones);
 	tcase_add_test(par, test_parse_unexpected_status);
+	tcase_add_test(par, test_parse_events);
+	tcase_add_test(par, test_parse_events_period2);
+	tcase_add_test(par, test_parse_events_local_date);
 	suite_add_tcase(s, par);
 
 	tcase_add_checked_fixture(fet, setup, teardown);
