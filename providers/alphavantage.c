@@ -110,10 +110,11 @@ static int64_t av_earliest(enum mfs_class cls, enum mfs_tf tf, int64_t now)
 static struct mfs_alphavantage_month ny_month(const struct mfs_tz *tz, int64_t t)
 {
 	struct mfs_alphavantage_month m;
-	int64_t day = tz ? mfs_tz_local_day(tz, t)
-			 : (t - (((t % MFS_SECONDS_PER_DAY) + MFS_SECONDS_PER_DAY) %
-				 MFS_SECONDS_PER_DAY)) / MFS_SECONDS_PER_DAY;
+	int64_t day = t / MFS_SECONDS_PER_DAY - (t % MFS_SECONDS_PER_DAY < 0);
 	unsigned d;
+
+	if (tz) /* without tzdata the UTC date is near enough for a plan */
+		day = mfs_tz_local_day(tz, t);
 
 	mfs_civil_from_days(day, &m.year, &m.month, &d);
 	return m;
