@@ -520,7 +520,7 @@ static enum mfs_err first_page(struct walk *w, int64_t from_ms, int64_t to_ms,
 			mfs_debug(PROV ": %s: no results, asking once more", w->ticker);
 			continue;
 		}
-		if (rc == MFS_ERR_PERMANENT && !cut && mfs_fund_has(err->msg, "end of day")) {
+		if (rc == MFS_ERR_PERMANENT && !cut && err && mfs_fund_has(err->msg, "end of day")) {
 			const struct mfs_tz *ny = mfs_tz_get(NY_ZONE);
 			int64_t midnight_ms;
 
@@ -547,6 +547,7 @@ static enum mfs_err follow_pages(struct walk *w, struct mfs_fetch_result *res,
 {
 	char prev[NEXT_URL_MAX] = "";
 	bool empty;
+	enum mfs_err rc;
 
 	while (w->next[0]) {
 		if (strcmp(prev, w->next) == 0) {
@@ -564,8 +565,7 @@ static enum mfs_err follow_pages(struct walk *w, struct mfs_fetch_result *res,
 			return mfs_error_set(err, MFS_ERR_PARSE,
 					     PROV ": %s: next_url is not an aggregates URL",
 					     w->ticker);
-		enum mfs_err rc = get_page(w, &res->series, &empty, err);
-
+		rc = get_page(w, &res->series, &empty, err);
 		if (rc != MFS_OK)
 			return rc;
 		w->pages++;
@@ -587,12 +587,13 @@ static enum mfs_err walk_window(struct walk *w, struct mfs_fetch_result *res,
 {
 	const struct mfs_fetch_req *req = w->req;
 	int64_t end = req->end < w->ctx->now ? req->end : w->ctx->now;
+	int64_t start = req->start > 0 ? req->start : 0; /* no aggregates before 1970 */
 	bool empty = true;
 	enum mfs_err rc;
 
-	if (req->start >= end || req->start < 0)
+	if (start >= end)
 		return mfs_error_set(err, MFS_ERR_NO_DATA, PROV ": %s: empty window", w->ticker);
-	rc = first_page(w, req->start * 1000, end * 1000 - 1000, res, &empty, err);
+	rc = first_page(w, start * 1000, end * 1000 - 1000, res, &empty, err);
 	if (rc != MFS_OK)
 		return rc;
 	w->pages = 1;
