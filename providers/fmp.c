@@ -18,10 +18,12 @@
  *
  * Paging: FMP truncates long ranges SILENTLY, keeping the newest rows.
  * A window is cut into chunks (one calendar month intraday, five years
- * daily); within a chunk, while an answer's oldest row lies more than a
- * few days after the chunk's start, the older part is asked again, up to
- * the oldest day seen (bounded by MFS_FMP_MAX_REQUESTS and the deadline).
- * An empty answer ends a chunk: the symbol had no bars before.
+ * daily); within a chunk, while an answer does not reach back to the
+ * chunk's start (a session is expected between the two, or the oldest
+ * intraday row is not at a session's open), the older part is asked
+ * again, up to the oldest day seen (bounded by MFS_FMP_MAX_REQUESTS and
+ * the deadline). An empty answer ends a chunk: the symbol had no bars
+ * before, or the days left were holidays.
  *
  * Errors: 429 or {"Error Message":"Limit Reach ..."} (even with HTTP 200)
  * is RATE_LIMIT; 401 "Invalid API KEY", 403 "Legacy Endpoint" and 402
@@ -133,19 +135,41 @@ int64_t mfs_fmp_chunk_end(enum mfs_tf tf, int64_t from_day, int64_t to_day)
 	int y;
 	unsigned m, d;
 
-	if (tf == MFS_TF_1D) {
-		last = from_day + MFS_FMP_DAILY_CHUNK_DAYS - 1;
-	} else {
-		mfs_civil_from_days(from_day, &y, &m, &d);
+	mfs_civil_from_days(from_day, &y, &m, &d);
+	if (tf == MFS_TF_1D)
+		last = mfs_days_from_civil(y + MFS_FMP_DAILY_CHUNK_YEARS, m, d) - 1;
+	else
 		last = (m == 12 ? mfs_days_from_civil(y + 1, 1, 1)
 				: mfs_days_from_civil(y, m + 1, 1)) - 1;
-	}
 	return last < to_day ? last : to_day;
 }
 
-bool mfs_fmp_covered(int64_t from_day, int64_t oldest_day)
+/*
+ * A day on which no US session can be: a weekend or New Year's Day (the
+ * start of every yearly window; on a Sunday it is observed on Monday 2).
+ * Other holidays are not known here (providers do not use the cache's
+ * calendar): they only cost a request that answers [].
+ */
+static bool surely_closed(int64_t day)
 {
-	return oldest_day - from_day <= MFS_FMP_COVERAGE_SLACK_DAYS;
+	unsigned wd = mfs_weekday_from_days(day), m, d;
+	int y;
+
+	if (wd >= 5)
+		return true;
+	mfs_civil_from_days(day, &y, &m, &d);
+	return m == 1 && (d == 1 || (d == 2 && wd == 0));
+}
+
+bool mfs_fmp_covered(enum mfs_tf tf, int64_t from_day, int64_t oldest_local)
+{
+	int64_t oldest_day = floor_div(oldest_local, MFS_SECONDS_PER_DAY);
+
+	for (int64_t day = from_day; day < oldest_day; day++)
+		if (!surely_closed(day))
+			return false;
+	return tf == MFS_TF_1D ||
+	       oldest_local - oldest_day * MFS_SECONDS_PER_DAY <= MFS_FMP_SESSION_OPEN_S;
 }
 
 /* ---- parsing ------------------------------------------------------------ */
@@ -238,7 +262,7 @@ static int get_num(json_t *x, double *v)
 
 static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_tf tf,
 			      const struct mfs_tz *tz, struct mfs_series *out,
-			      int64_t *oldest_day, struct mfs_error *err)
+			      int64_t *oldest_local, struct mfs_error *err)
 {
 	static const char *const names[5] = { "open", "high", "low", "close", "volume" };
 	const char *when = json_string_value(json_object_get(row, "date"));
@@ -265,8 +289,10 @@ static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_t
 			null_price |= k < 4;
 		}
 	}
-	if (day < *oldest_day)
-		*oldest_day = day;
+	if (tf == MFS_TF_1D)
+		sod = 0; /* a date label, whatever time came with it */
+	if (day * MFS_SECONDS_PER_DAY + sod < *oldest_local)
+		*oldest_local = day * MFS_SECONDS_PER_DAY + sod;
 	if (tf == MFS_TF_1D)
 		b.t = day * MFS_SECONDS_PER_DAY;
 	else
@@ -318,7 +344,7 @@ static enum mfs_err rows_of(long status, json_t *root, const char *sym, json_t *
 
 enum mfs_err mfs_fmp_parse_bars(long http_status, const char *body, size_t len,
 				const char *symbol, enum mfs_tf tf, const struct mfs_tz *tz,
-				struct mfs_series *out, size_t *rows, int64_t *oldest_day,
+				struct mfs_series *out, size_t *rows, int64_t *oldest_local,
 				struct mfs_error *err)
 {
 	const char *sym = symbol ? symbol : "?";
@@ -328,7 +354,7 @@ enum mfs_err mfs_fmp_parse_bars(long http_status, const char *body, size_t len,
 	enum mfs_err rc;
 
 	*rows = 0;
-	*oldest_day = INT64_MAX;
+	*oldest_local = INT64_MAX;
 	if (!body)
 		len = 0;
 	if (tf != MFS_TF_1D && !tz)
@@ -353,7 +379,7 @@ enum mfs_err mfs_fmp_parse_bars(long http_status, const char *body, size_t len,
 	if (rc == MFS_OK && arr) {
 		*rows = json_array_size(arr);
 		for (size_t i = 0; i < *rows && rc == MFS_OK; i++)
-			rc = parse_row(json_array_get(arr, i), i, sym, tf, tz, out, oldest_day,
+			rc = parse_row(json_array_get(arr, i), i, sym, tf, tz, out, oldest_local,
 				       err);
 	}
 	json_decref(root);
@@ -380,7 +406,7 @@ struct fetch_state {
 
 /* One GET of [from_day, to_day], parsed into st->out. */
 static enum mfs_err get_range(struct fetch_state *st, int64_t from_day, int64_t to_day,
-			      size_t *rows, int64_t *oldest_day, struct mfs_error *err)
+			      size_t *rows, int64_t *oldest_local, struct mfs_error *err)
 {
 	struct mfs_http_response resp = { 0 };
 	char path[PATH_MAX_BYTES];
@@ -403,7 +429,7 @@ static enum mfs_err get_range(struct fetch_state *st, int64_t from_day, int64_t 
 	explicit_bzero(path, sizeof(path));
 	if (rc == MFS_OK)
 		rc = mfs_fmp_parse_bars(resp.status, resp.body, resp.len, st->sym, st->tf, st->tz,
-					st->out, rows, oldest_day, err);
+					st->out, rows, oldest_local, err);
 	mfs_http_response_free(&resp);
 	st->rows += rc == MFS_OK ? *rows : 0;
 	return rc;
@@ -422,13 +448,14 @@ static enum mfs_err fetch_chunk(struct fetch_state *st, int64_t from_day, int64_
 
 	for (;;) {
 		size_t rows;
-		int64_t oldest;
-		enum mfs_err rc = get_range(st, from_day, hi, &rows, &oldest, err);
+		int64_t oldest_local, oldest;
+		enum mfs_err rc = get_range(st, from_day, hi, &rows, &oldest_local, err);
 
 		if (rc != MFS_OK)
 			return rc;
-		if (rows == 0 || mfs_fmp_covered(from_day, oldest))
+		if (rows == 0 || mfs_fmp_covered(st->tf, from_day, oldest_local))
 			return MFS_OK;
+		oldest = floor_div(oldest_local, MFS_SECONDS_PER_DAY);
 		if (oldest > hi) {
 			char d[16];
 

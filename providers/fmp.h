@@ -19,14 +19,10 @@
 #include <marketfs/timeframe.h>
 #include <marketfs/tz.h>
 
-/* Days per daily request: FMP silently keeps only the newest ~1500 rows. */
-#define MFS_FMP_DAILY_CHUNK_DAYS (5 * 365 + 1)
-/*
- * An answer whose oldest row is more than this many calendar days after
- * the range's first day did not cover the range (a weekend plus a holiday
- * leave at most 3 days without a session, 9/11 left 4).
- */
-#define MFS_FMP_COVERAGE_SLACK_DAYS 4
+/* Years per daily request: FMP silently keeps only the newest ~1500 rows. */
+#define MFS_FMP_DAILY_CHUNK_YEARS 5
+/* Local second of the day a US session opens (09:30). */
+#define MFS_FMP_SESSION_OPEN_S (9 * 3600 + 30 * 60)
 /* Requests one fetch may send: the free plan has 250 a day. */
 #define MFS_FMP_MAX_REQUESTS 64
 
@@ -51,29 +47,34 @@ int mfs_fmp_bars_path(const char *symbol, enum mfs_tf tf, int64_t from_day, int6
 
 /*
  * The last day of the request that starts at from_day, given the range
- * ends at to_day: one calendar month for intraday, MFS_FMP_DAILY_CHUNK_DAYS
- * for daily, never past to_day.
+ * ends at to_day: one calendar month for intraday, MFS_FMP_DAILY_CHUNK_YEARS
+ * calendar years for daily, never past to_day.
  */
 int64_t mfs_fmp_chunk_end(enum mfs_tf tf, int64_t from_day, int64_t to_day);
 
 /*
- * Did an answer whose oldest row is dated oldest_day cover the range that
- * starts at from_day? (FMP truncates a range silently, keeping its newest
- * rows.)
+ * Did an answer at tf whose oldest row is at local wall-clock second
+ * oldest_local (day * 86400 + seconds into the day) cover the range that
+ * starts at from_day? FMP truncates a range silently, keeping its newest
+ * rows, so: only if no session is expected between from_day and the
+ * oldest row's day (weekends and New Year's Day; another holiday costs
+ * one more request, answered []), and, intraday, the oldest row is at
+ * or before the session's open (a truncation cuts inside a session).
  */
-bool mfs_fmp_covered(int64_t from_day, int64_t oldest_day);
+bool mfs_fmp_covered(enum mfs_tf tf, int64_t from_day, int64_t oldest_local);
 
 /*
  * Parse one bars answer (the flat array, newest first, or the legacy
  * {"historical":[...]}) for symbol (messages only) at tf, appending to out.
  * Intraday dates are naive local times of zone tz at the bar's open; daily
  * dates become days * 86400. *rows is the number of rows FMP sent and
- * *oldest_day the local date of the oldest (INT64_MAX when none). [] is
+ * *oldest_local the local wall-clock second of the oldest (days * 86400
+ * for daily rows; INT64_MAX when none). [] is
  * MFS_OK with no rows; the caller decides whether that means NO_DATA.
  */
 enum mfs_err mfs_fmp_parse_bars(long http_status, const char *body, size_t len,
 				const char *symbol, enum mfs_tf tf, const struct mfs_tz *tz,
-				struct mfs_series *out, size_t *rows, int64_t *oldest_day,
+				struct mfs_series *out, size_t *rows, int64_t *oldest_local,
 				struct mfs_error *err);
 
 /* The fetch op with the GET and the key injected (key NULL or "": MFS_ERR_CONFIG). */
