@@ -18,7 +18,7 @@
  *
  * Paging: FMP truncates long ranges SILENTLY, keeping the newest rows.
  * A window is cut into chunks (one calendar month intraday, five years
- * daily); within a chunk, while an answer does not reach back to the
+ * daily), read newest first; within a chunk, while an answer does not reach back to the
  * chunk's start (a session is expected between the two, or the oldest
  * intraday row is not at a session's open), the older part is asked
  * again, up to the oldest day seen (bounded by MFS_FMP_MAX_REQUESTS and
@@ -129,19 +129,21 @@ int mfs_fmp_bars_path(const char *symbol, enum mfs_tf tf, int64_t from_day, int6
 	return 0;
 }
 
-int64_t mfs_fmp_chunk_end(enum mfs_tf tf, int64_t from_day, int64_t to_day)
+int64_t mfs_fmp_chunk_start(enum mfs_tf tf, int64_t to_day, int64_t from_day)
 {
-	int64_t last;
+	int64_t first;
 	int y;
 	unsigned m, d;
 
-	mfs_civil_from_days(from_day, &y, &m, &d);
-	if (tf == MFS_TF_1D)
-		last = mfs_days_from_civil(y + MFS_FMP_DAILY_CHUNK_YEARS, m, d) - 1;
-	else
-		last = (m == 12 ? mfs_days_from_civil(y + 1, 1, 1)
-				: mfs_days_from_civil(y, m + 1, 1)) - 1;
-	return last < to_day ? last : to_day;
+	if (tf == MFS_TF_1D) {
+		/* the day after to_day, years back: 2024-12-31 -> 2020-01-01 */
+		mfs_civil_from_days(to_day + 1, &y, &m, &d);
+		first = mfs_days_from_civil(y - MFS_FMP_DAILY_CHUNK_YEARS, m, d);
+	} else {
+		mfs_civil_from_days(to_day, &y, &m, &d);
+		first = mfs_days_from_civil(y, m, 1);
+	}
+	return first > from_day ? first : from_day;
 }
 
 /*
@@ -501,6 +503,11 @@ static bool window_days(const struct mfs_fetch_ctx *ctx, const struct mfs_fetch_
 	return true;
 }
 
+/*
+ * Newest chunk first: once a daily chunk answers [] after a newer one had
+ * bars, the symbol's history (or the plan's) begins there, and the older
+ * chunks are not asked. Intraday goes on: a month-long halt is possible.
+ */
 static enum mfs_err fetch_window(struct fetch_state *st, const struct mfs_fetch_req *req,
 				 struct mfs_error *err)
 {
@@ -508,13 +515,16 @@ static enum mfs_err fetch_window(struct fetch_state *st, const struct mfs_fetch_
 
 	if (!window_days(st->ctx, req, st->tz, &from_day, &to_day))
 		return mfs_error_set(err, MFS_ERR_NO_DATA, PROV ": %s: empty window", st->sym);
-	while (from_day <= to_day) {
-		int64_t last = mfs_fmp_chunk_end(st->tf, from_day, to_day);
-		enum mfs_err rc = fetch_chunk(st, from_day, last, err);
+	while (to_day >= from_day) {
+		int64_t first = mfs_fmp_chunk_start(st->tf, to_day, from_day);
+		size_t before = st->rows;
+		enum mfs_err rc = fetch_chunk(st, first, to_day, err);
 
 		if (rc != MFS_OK)
 			return rc;
-		from_day = last + 1;
+		if (st->tf == MFS_TF_1D && before > 0 && st->rows == before)
+			break;
+		to_day = first - 1;
 	}
 	if (st->rows == 0)
 		return mfs_error_set(err, MFS_ERR_NO_DATA, PROV ": %s: no %s bars in the window ([])",

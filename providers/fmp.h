@@ -46,11 +46,12 @@ int mfs_fmp_bars_path(const char *symbol, enum mfs_tf tf, int64_t from_day, int6
 		      const char *key, char *out, size_t outlen);
 
 /*
- * The last day of the request that starts at from_day, given the range
- * ends at to_day: one calendar month for intraday, MFS_FMP_DAILY_CHUNK_YEARS
- * calendar years for daily, never past to_day.
+ * The first day of the request that ends at to_day, given the range
+ * starts at from_day: the calendar month of to_day for intraday,
+ * MFS_FMP_DAILY_CHUNK_YEARS years back for daily, never before from_day.
+ * Windows are read newest first, from to_day back.
  */
-int64_t mfs_fmp_chunk_end(enum mfs_tf tf, int64_t from_day, int64_t to_day);
+int64_t mfs_fmp_chunk_start(enum mfs_tf tf, int64_t to_day, int64_t from_day);
 
 /*
  * Did an answer at tf whose oldest row is at local wall-clock second

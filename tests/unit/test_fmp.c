@@ -129,24 +129,22 @@ END_TEST
 
 START_TEST(test_chunks_and_coverage)
 {
-	/* intraday: one calendar month per request */
-	ck_assert_int_eq(mfs_fmp_chunk_end(MFS_TF_1M, day_of(2024, 1, 1), day_of(2024, 12, 31)),
-			 day_of(2024, 1, 31));
-	ck_assert_int_eq(mfs_fmp_chunk_end(MFS_TF_1H, day_of(2024, 2, 15), day_of(2024, 12, 31)),
-			 day_of(2024, 2, 29));
-	ck_assert_int_eq(mfs_fmp_chunk_end(MFS_TF_5M, day_of(2023, 12, 3), day_of(2024, 12, 31)),
-			 day_of(2023, 12, 31));
-	ck_assert_int_eq(mfs_fmp_chunk_end(MFS_TF_5M, day_of(2024, 3, 1), day_of(2024, 3, 10)),
+	/* intraday: one calendar month per request, newest first */
+	ck_assert_int_eq(mfs_fmp_chunk_start(MFS_TF_1M, day_of(2024, 12, 31), day_of(2024, 1, 1)),
+			 day_of(2024, 12, 1));
+	ck_assert_int_eq(mfs_fmp_chunk_start(MFS_TF_1H, day_of(2024, 2, 29), day_of(2024, 1, 1)),
+			 day_of(2024, 2, 1));
+	ck_assert_int_eq(mfs_fmp_chunk_start(MFS_TF_5M, day_of(2024, 3, 1), day_of(2024, 1, 1)),
+			 day_of(2024, 3, 1));
+	ck_assert_int_eq(mfs_fmp_chunk_start(MFS_TF_5M, day_of(2024, 3, 20), day_of(2024, 3, 10)),
 			 day_of(2024, 3, 10));
 	/* daily: five years */
-	ck_assert_int_eq(mfs_fmp_chunk_end(MFS_TF_1D, day_of(2010, 1, 1), day_of(2030, 1, 1)),
-			 day_of(2014, 12, 31));
-	ck_assert_int_eq(mfs_fmp_chunk_end(MFS_TF_1D, day_of(2020, 1, 1), day_of(2030, 1, 1)),
-			 day_of(2024, 12, 31));
-	ck_assert_int_eq(mfs_fmp_chunk_end(MFS_TF_1D, day_of(2020, 3, 15), day_of(2030, 1, 1)),
-			 day_of(2025, 3, 14));
-	ck_assert_int_eq(mfs_fmp_chunk_end(MFS_TF_1D, day_of(2024, 1, 1), day_of(2024, 12, 31)),
-			 day_of(2024, 12, 31));
+	ck_assert_int_eq(mfs_fmp_chunk_start(MFS_TF_1D, day_of(2024, 12, 31), day_of(1970, 1, 1)),
+			 day_of(2020, 1, 1));
+	ck_assert_int_eq(mfs_fmp_chunk_start(MFS_TF_1D, day_of(2025, 3, 14), day_of(1970, 1, 1)),
+			 day_of(2020, 3, 15));
+	ck_assert_int_eq(mfs_fmp_chunk_start(MFS_TF_1D, day_of(2024, 12, 31), day_of(2024, 1, 1)),
+			 day_of(2024, 1, 1));
 	/* Jan 1 (a holiday) then a weekend: the first session is 3 days later */
 	ck_assert(mfs_fmp_covered(MFS_TF_1D, day_of(2021, 1, 1), day_of(2021, 1, 4) * DAY));
 	/* Sunday Jan 1, observed on Monday 2 */
@@ -436,9 +434,9 @@ START_TEST(test_fetch_daily_chunks)
 			 MFS_OK);
 	ck_assert_uint_eq(fake.calls, 3);
 	ck_assert_str_eq(fake.paths[0], "/stable/historical-price-eod/full?symbol=AAPL"
-					"&from=2010-01-01&to=2014-12-31&apikey=" KEY);
+					"&from=2020-01-01&to=2024-12-31&apikey=" KEY);
 	ck_assert_ptr_nonnull(strstr(fake.paths[1], "&from=2015-01-01&to=2019-12-31&"));
-	ck_assert_ptr_nonnull(strstr(fake.paths[2], "&from=2020-01-01&to=2024-12-31&"));
+	ck_assert_ptr_nonnull(strstr(fake.paths[2], "&from=2010-01-01&to=2014-12-31&"));
 	assert_daily_complete(day_of(2010, 1, 1), day_of(2024, 12, 31));
 	ck_assert_str_eq(res.tz, "America/New_York");
 	ck_assert_int_eq(res.close_minute, 960);
@@ -475,7 +473,7 @@ START_TEST(test_fetch_intraday_months_and_truncation)
 			       utc(2024, 4, 1, 4, 0), KEY),
 			 MFS_OK);
 	ck_assert_ptr_nonnull(strstr(fake.paths[0], "/stable/historical-chart/1hour?symbol=AAPL"
-						    "&from=2024-01-01&to=2024-01-31&apikey="));
+						    "&from=2024-03-01&to=2024-03-31&apikey="));
 	for (int64_t d = day_of(2024, 1, 1); d < day_of(2024, 4, 1); d++) {
 		for (int h = 9; h <= 15 && mfs_weekday_from_days(d) < 5; h++) {
 			const struct mfs_tz *ny = mfs_tz_get("America/New_York");
@@ -504,6 +502,22 @@ START_TEST(test_fetch_before_first_trade)
 	ck_assert_uint_eq(fake.calls, 2);
 	ck_assert_ptr_nonnull(strstr(fake.paths[1], "&from=2023-01-01&to=2023-06-13&"));
 	assert_daily_complete(day_of(2023, 6, 14), day_of(2023, 12, 31));
+}
+END_TEST
+
+START_TEST(test_fetch_history_start)
+{
+	/* from 1970: the chunks before the listing are not all asked */
+	fake.first_day = day_of(2012, 3, 5);
+	ck_assert_int_eq(fetch(MFS_CLASS_STOCK, "MSFT", MFS_TF_1D, 0, day_of(2025, 1, 1) * DAY,
+			       KEY),
+			 MFS_OK);
+	ck_assert_uint_eq(fake.calls, 5);
+	ck_assert_ptr_nonnull(strstr(fake.paths[2], "&from=2010-01-01&to=2014-12-31&"));
+	ck_assert_ptr_nonnull(strstr(fake.paths[3], "&from=2010-01-01&to=2012-03-04&"));
+	ck_assert_ptr_nonnull(strstr(fake.paths[4], "&from=2005-01-01&to=2009-12-31&"));
+	assert_daily_complete(day_of(2012, 3, 5), day_of(2024, 12, 31));
+	ck_assert_int_eq(res.first_trade, 0);
 }
 END_TEST
 
@@ -656,6 +670,7 @@ static Suite *fmp_suite(void)
 	tcase_add_test(fet, test_fetch_daily_silent_truncation);
 	tcase_add_test(fet, test_fetch_intraday_months_and_truncation);
 	tcase_add_test(fet, test_fetch_before_first_trade);
+	tcase_add_test(fet, test_fetch_history_start);
 	tcase_add_test(fet, test_fetch_first_trade_known);
 	tcase_add_test(fet, test_fetch_no_data);
 	tcase_add_test(fet, test_fetch_future_clipped);
