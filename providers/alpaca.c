@@ -371,7 +371,8 @@ static enum mfs_err parse_root(json_t *root, long status, const char *sym, enum 
 					       PROV ": %s: answer has no \"bars\" (HTTP %ld)", sym,
 					       status);
 	list = bars_of(bars, sym);
-	if (list && !json_is_array(list))
+	if ((!list && !json_is_null(bars) && !json_is_object(bars)) ||
+	    (list && !json_is_array(list)))
 		return mfs_error_set(err, MFS_ERR_PARSE, PROV ": %s: \"bars\" is not a list", sym);
 	if (tok && *tok) {
 		if (strlen(tok) >= toklen)
