@@ -236,14 +236,15 @@ static enum mfs_err refusal(long status, const char *msg, const char *sym,
 				     PROV ": %s: rate limited (HTTP %ld: \"%s\")", sym, status, s);
 	if (status == 404 || says_unknown_symbol(msg))
 		return mfs_error_set(err, MFS_ERR_NOT_FOUND,
-				     PROV ": %s: unknown symbol (HTTP %ld: \"%s\")", sym, status, s);
+				     PROV ": %s: unknown symbol (HTTP %ld: \"%s\")", sym, status,
+				     s);
 	if (status == 401 || status == 403)
 		return mfs_error_set(err, MFS_ERR_PERMANENT,
 				     PROV ": %s: not authorized (HTTP %ld: \"%s\")", sym, status,
 				     s);
 	if (status >= 400 && status < 500)
-		return mfs_error_set(err, MFS_ERR_PERMANENT, PROV ": %s: refused (HTTP %ld: \"%s\")",
-				     sym, status, s);
+		return mfs_error_set(err, MFS_ERR_PERMANENT,
+				     PROV ": %s: refused (HTTP %ld: \"%s\")", sym, status, s);
 	if (status >= 500)
 		return mfs_error_set(err, MFS_ERR_SERVER, PROV ": %s: HTTP %ld: \"%s\"", sym,
 				     status, s);
@@ -288,8 +289,9 @@ static int64_t bar_time(int64_t t, enum mfs_tf tf)
 	if (ny)
 		return mfs_tz_local_day(ny, t) * MFS_SECONDS_PER_DAY;
 	/* no tz database: 04:00Z/05:00Z still falls on the same UTC date */
-	return (t >= 0 ? t / MFS_SECONDS_PER_DAY : (t - MFS_SECONDS_PER_DAY + 1) / MFS_SECONDS_PER_DAY) *
-	       MFS_SECONDS_PER_DAY;
+	if (t < 0)
+		t -= MFS_SECONDS_PER_DAY - 1;
+	return t / MFS_SECONDS_PER_DAY * MFS_SECONDS_PER_DAY;
 }
 
 static enum mfs_err parse_bar(json_t *row, size_t i, const char *sym, enum mfs_tf tf,
@@ -364,12 +366,12 @@ static enum mfs_err parse_root(json_t *root, long status, const char *sym, enum 
 	const char *tok = json_string_value(json_object_get(root, "next_page_token"));
 	json_t *list;
 
-	if (status != 200 || !bars)
-		return json_is_object(root) && (status != 200 || msg)
-			       ? refusal(status, msg, sym, err)
-			       : mfs_error_set(err, MFS_ERR_PARSE,
-					       PROV ": %s: answer has no \"bars\" (HTTP %ld)", sym,
-					       status);
+	/* a refusal, or a throttle sent with HTTP 200: {"message":...} */
+	if (status != 200 || (!bars && msg))
+		return refusal(status, msg, sym, err);
+	if (!bars)
+		return mfs_error_set(err, MFS_ERR_PARSE,
+				     PROV ": %s: answer has no \"bars\" (HTTP %ld)", sym, status);
 	list = bars_of(bars, sym);
 	if ((!list && !json_is_null(bars) && !json_is_object(bars)) ||
 	    (list && !json_is_array(list)))
