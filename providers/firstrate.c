@@ -468,7 +468,8 @@ static enum mfs_err read_entry(struct walk *w, struct archive *a, struct row_rea
 {
 	char *buf = malloc(READ_BLOCK);
 	uint64_t entry_bytes = 0;
-	enum mfs_err rc = MFS_OK;
+	enum mfs_err rc = MFS_OK, bad = MFS_OK;
+	struct mfs_error bad_err = { 0 };
 	la_ssize_t got;
 
 	if (!buf)
@@ -481,11 +482,15 @@ static enum mfs_err read_entry(struct walk *w, struct archive *a, struct row_rea
 			rc = mfs_error_set(err, MFS_ERR_TIMEOUT,
 					   "firstrate: %s: deadline passed reading '%s'", r->sym,
 					   r->entry);
-		if (rc == MFS_OK)
-			rc = feed_rows(r, buf, (size_t)got, err);
 		if (rc != MFS_OK)
 			break;
+		/* After a bad row, read on under the limits: a zip bomb of
+		 * zeros is one endless line, and must be called a bomb. */
+		if (bad == MFS_OK)
+			bad = feed_rows(r, buf, (size_t)got, &bad_err);
 	}
+	if (rc == MFS_OK && bad != MFS_OK)
+		rc = mfs_error_set(err, bad, "%s", bad_err.msg);
 	if (rc == MFS_OK && got < 0)
 		rc = mfs_error_set(err, MFS_ERR_PARSE, "firstrate: %s: archive entry '%s': %s",
 				   r->sym, r->entry, archive_error_string(a));
@@ -548,9 +553,11 @@ static enum mfs_err walk_entries(struct walk *w, struct archive *a, struct mfs_e
 {
 	struct archive_entry *e;
 	bool stop = false;
-	int r;
+	int r = ARCHIVE_OK;
 
-	while (!stop && (r = archive_read_next_header(a, &e)) >= ARCHIVE_WARN) {
+	/* ARCHIVE_EOF is 1: only OK and WARN are headers. */
+	while (!stop && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
+			 r == ARCHIVE_WARN)) {
 		const char *name = archive_entry_pathname(e);
 		char ticker[MAX_TICKER];
 		ssize_t i;
@@ -569,7 +576,8 @@ static enum mfs_err walk_entries(struct walk *w, struct archive *a, struct mfs_e
 		i = name && mfs_firstrate_entry_ticker(name, ticker, sizeof(ticker)) == 0
 			    ? wanted_index(w, ticker) : -1;
 		if (i < 0) {
-			if (archive_read_data_skip(a) != ARCHIVE_OK)
+			r = archive_read_data_skip(a);
+			if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 				break;
 			continue;
 		}
@@ -580,9 +588,9 @@ static enum mfs_err walk_entries(struct walk *w, struct archive *a, struct mfs_e
 		if (rc != MFS_OK)
 			return rc;
 	}
-	if (!stop && archive_errno(a) != 0 && archive_error_string(a))
+	if (!stop && r != ARCHIVE_EOF && r != ARCHIVE_OK && r != ARCHIVE_WARN)
 		return mfs_error_set(err, MFS_ERR_PARSE, "firstrate: the archive is damaged: %s",
-				     archive_error_string(a));
+				     archive_error_string(a) ? archive_error_string(a) : "?");
 	return MFS_OK;
 }
 
