@@ -348,7 +348,7 @@ START_TEST(test_archive_limits)
 	ck_assert_int_eq(mfs_firstrate_read_archive(fd, &lim, MFS_CLASS_STOCK, MFS_TF_1D, tickers,
 						    NULL, 1, collect, NULL, NULL, &err),
 			 MFS_ERR_PERMANENT);
-	ck_assert_ptr_nonnull(strstr(err.msg, "1 MiB (limit): refused"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "declares more than 1 MiB (limit): refused"));
 	/* the total */
 	lim = mfs_firstrate_default_limits;
 	lim.max_total_bytes = 2 << 20;
@@ -402,6 +402,28 @@ START_TEST(test_last_update)
 			 MFS_ERR_PARSE);
 	ck_assert_int_eq(mfs_firstrate_parse_last_update(503, "busy", 4, MFS_CLASS_STOCK, d,
 							 &err), MFS_ERR_SERVER);
+}
+END_TEST
+
+/* Headers can lie: liar.zip says 100 bytes and inflates to 2 MiB. */
+START_TEST(test_archive_lying_header)
+{
+	char path[1024];
+	const char *tickers[] = { "LIAR" };
+	struct mfs_firstrate_limits lim = mfs_firstrate_default_limits;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/firstrate/liar.zip", MFS_FIXTURES);
+	fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	lim.max_entry_bytes = 1 << 20;
+	ck_assert_int_eq(mfs_firstrate_read_archive(fd, &lim, MFS_CLASS_STOCK, MFS_TF_1D, tickers,
+						    NULL, 1, collect, NULL, NULL, &err),
+			 MFS_ERR_PERMANENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "'LIAR_full_1day_adjsplit.txt' expands past 1 MiB "
+					      "(limit): refused"));
+	ck_assert_uint_eq(n_got, 0);
+	close(fd);
 }
 END_TEST
 
@@ -549,6 +571,7 @@ static Suite *firstrate_suite(void)
 	tcase_add_test(par, test_archive_only_wanted);
 	tcase_add_test(par, test_archive_python_fixture);
 	tcase_add_test(par, test_archive_limits);
+	tcase_add_test(par, test_archive_lying_header);
 	tcase_add_test(par, test_not_a_zip);
 	tcase_add_test(par, test_last_update);
 	suite_add_tcase(s, par);
