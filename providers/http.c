@@ -461,3 +461,165 @@ out:
 	curl_slist_free_all(hdrs);
 	return rc;
 }
+
+/* ---- GET into a file descriptor (large archives) ---- */
+
+#include <errno.h>
+#include <unistd.h>
+
+#define FD_ERROR_BODY_MAX 65536
+
+struct fd_sink {
+	CURL *curl;
+	int fd;
+	size_t written, max;
+	struct body error_body; /* a non-2xx answer's body */
+	int too_big, io_errno;
+};
+
+static bool status_is_2xx(CURL *c)
+{
+	long st = 0;
+
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+	return st >= 200 && st < 300;
+}
+
+static size_t on_body_fd(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct fd_sink *s = userp;
+	size_t n = size * nmemb, done = 0;
+
+	/* Only the final answer's body reaches here (curl drops redirect bodies). */
+	if (!status_is_2xx(s->curl))
+		return on_body(data, size, nmemb, &s->error_body);
+	if (s->max && s->written + n > s->max) {
+		s->too_big = 1;
+		return 0;
+	}
+	while (done < n) {
+		ssize_t w = write(s->fd, data + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			s->io_errno = w < 0 ? errno : EIO;
+			return 0;
+		}
+		done += (size_t)w;
+	}
+	s->written += n;
+	return n;
+}
+
+static enum mfs_err fd_transfer_error(CURLcode cc, const struct fd_sink *s, const char *redacted,
+				      struct mfs_error *err)
+{
+	if (s->too_big || s->error_body.too_big)
+		return mfs_error_set(err, MFS_ERR_PARSE, "answer from %s is larger than %zu bytes",
+				     redacted, s->too_big ? s->max : s->error_body.max);
+	if (s->io_errno)
+		return mfs_error_set(err, MFS_ERR_IO, "%s: cannot write the download: %s",
+				     redacted, strerror(s->io_errno));
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return mfs_error_set(err, MFS_ERR_CANCELLED, "%s: abandoned: shutting down",
+				     redacted);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return mfs_error_set(err, MFS_ERR_TIMEOUT, "%s: %s", redacted,
+				     curl_easy_strerror(cc));
+	return mfs_error_set(err, MFS_ERR_TRANSPORT, "%s: %s", redacted, curl_easy_strerror(cc));
+}
+
+static void fd_set_options(CURL *c, const struct mfs_http_request *req, struct fd_sink *s,
+			   struct mfs_http_response *resp, struct mfs_http *h, long timeout_ms)
+{
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* The mock redirects to itself over plain http; the real host to https. */
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+			 mfs_http_is_loopback(req->url) ? "http,https" : "https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)MFS_HTTP_CONNECT_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)MFS_HTTP_LOW_SPEED_BYTES);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)MFS_HTTP_LOW_SPEED_TIME_S);
+	if (timeout_ms)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_USERAGENT,
+			 req->user_agent ? req->user_agent : "marketfs/" MFS_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body_fd);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+}
+
+enum mfs_err mfs_http_get_fd(struct mfs_http *h, const struct mfs_http_request *req, int fd,
+			     struct mfs_http_response *resp, struct mfs_error *err)
+{
+	struct fd_sink s = { .curl = h->curl, .fd = fd, .max = req->max_body_bytes,
+			     .error_body = { .max = FD_ERROR_BODY_MAX } };
+	struct curl_slist *hdrs = NULL;
+	char redacted[1024], *ct = NULL;
+	enum mfs_err rc = MFS_OK;
+	long timeout_ms = 0;
+	CURLcode cc;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after_s = -1;
+	mfs_http_redact(req->url, redacted, sizeof(redacted));
+	if (mfs_http_aborted(h))
+		return mfs_error_set(err, MFS_ERR_CANCELLED, "not sent: shutting down");
+	if (strncmp(req->url, "https://", 8) != 0 &&
+	    (strncmp(req->url, "http://", 7) != 0 ||
+	     (!req->allow_insecure && !mfs_http_is_loopback(req->url))))
+		return mfs_error_set(err, MFS_ERR_INVALID,
+				     "refusing %s: https only (plain http to loopback or with "
+				     "allow_insecure = true)",
+				     redacted);
+	if (req->deadline_ms) {
+		timeout_ms = (long)(req->deadline_ms - mfs_now_ms());
+		if (timeout_ms <= 0)
+			return mfs_error_set(err, MFS_ERR_TIMEOUT, "deadline passed before %s",
+					     redacted);
+	}
+	fd_set_options(h->curl, req, &s, resp, h, timeout_ms);
+	for (const char *const *hp = req->headers; hp && *hp; hp++) {
+		struct curl_slist *n = curl_slist_append(hdrs, *hp);
+
+		if (!n) {
+			rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		hdrs = n;
+	}
+	if (hdrs)
+		curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
+	cc = curl_easy_perform(h->curl);
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (cc != CURLE_OK) {
+		rc = fd_transfer_error(cc, &s, redacted, err);
+		goto out;
+	}
+	if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+		snprintf(resp->content_type, sizeof(resp->content_type), "%s", ct);
+	resp->body = s.error_body.buf ? s.error_body.buf : calloc(1, 1);
+	s.error_body.buf = NULL;
+	if (!resp->body) {
+		rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	resp->len = s.error_body.len;
+	mfs_debug("GET %s -> %ld (%zu bytes to a file)", redacted, resp->status, s.written);
+out:
+	free(s.error_body.buf);
+	curl_slist_free_all(hdrs);
+	return rc;
+}

@@ -321,3 +321,135 @@ void mfs_provider_rate_desc(const struct mfs_provider *p, char *out, size_t outl
 {
 	snprintf(out, outlen, "%g/%gs", p->conf->rate_tokens, p->conf->rate_period_s);
 }
+
+/* ---- GET into a file descriptor ---- */
+
+#include <errno.h>
+#include <unistd.h>
+
+/* Start the body over: a retry must not append to a failed try's bytes. */
+static enum mfs_err rewind_fd(int fd, const char *name, struct mfs_error *err)
+{
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		return mfs_error_set(err, MFS_ERR_IO, "%s: cannot reset the download file: %s",
+				     name, strerror(errno));
+	return MFS_OK;
+}
+
+/*
+ * What to do after one try: MFS_OK = done (an answer to hand over),
+ * otherwise *wait_ms is set when another try may help, -1 when not.
+ */
+static enum mfs_err judge_try(struct mfs_provider *p, enum mfs_err rc, unsigned attempt,
+			      const struct mfs_http_response *resp, const char *redacted,
+			      int64_t deadline_ms, int64_t *wait_ms, struct mfs_error *err)
+{
+	*wait_ms = -1;
+	if (rc == MFS_ERR_INVALID || rc == MFS_ERR_NOMEM || rc == MFS_ERR_PARSE ||
+	    rc == MFS_ERR_CANCELLED || rc == MFS_ERR_IO)
+		return rc;
+	if (rc == MFS_ERR_TIMEOUT && deadline_ms && mfs_now_ms() >= deadline_ms)
+		return rc;
+	if (rc != MFS_OK) {
+		*wait_ms = backoff_ms(p, attempt);
+		return rc;
+	}
+	if (resp->status == 429 || resp->status == 418) {
+		*wait_ms = resp->retry_after_s >= 0 ? resp->retry_after_s * 1000
+						    : backoff_ms(p, attempt);
+		pthread_mutex_lock(&p->mu);
+		if (mfs_now_ms() + *wait_ms > p->blocked_until_ms)
+			p->blocked_until_ms = mfs_now_ms() + *wait_ms;
+		pthread_mutex_unlock(&p->mu);
+		return mfs_error_set(err, MFS_ERR_RATE_LIMIT, "%s: HTTP %ld (rate limited) from %s",
+				     p->ops->name, resp->status, redacted);
+	}
+	if (resp->status >= 500) {
+		*wait_ms = backoff_ms(p, attempt);
+		return mfs_error_set(err, MFS_ERR_SERVER, "%s: HTTP %ld from %s", p->ops->name,
+				     resp->status, redacted);
+	}
+	return MFS_OK;
+}
+
+/* One try (the token taken): the GET into fd, the bookkeeping. */
+static enum mfs_err try_get_fd(struct mfs_fetch_ctx *ctx, const struct mfs_http_request *req,
+			       int fd, struct mfs_http_response *resp, struct mfs_error *err)
+{
+	struct mfs_provider *p = ctx->prov;
+	enum mfs_err rc;
+	int64_t t0;
+
+	mfs_http_response_free(resp);
+	rc = rewind_fd(fd, p->ops->name, err);
+	if (rc != MFS_OK)
+		return rc;
+	ctx->requests++;
+	if (ctx->live_requests)
+		atomic_fetch_add(ctx->live_requests, 1);
+	t0 = mfs_now_ms();
+	rc = mfs_http_get_fd(ctx->http, req, fd, resp, err);
+	pthread_mutex_lock(&p->mu);
+	p->requests++;
+	if (rc == MFS_OK) {
+		p->latency_sum_ms += (double)(mfs_now_ms() - t0);
+		p->latency_n++;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (rc != MFS_OK && err) {
+		char m[MFS_ERRMSG_MAX];
+
+		snprintf(m, sizeof(m), "%s: %s", p->ops->name, err->msg);
+		memcpy(err->msg, m, sizeof(m));
+	}
+	return rc;
+}
+
+enum mfs_err mfs_provider_get_fd(struct mfs_fetch_ctx *ctx, const char *path_and_query,
+				 const char *const *headers, int fd, size_t max_bytes,
+				 struct mfs_http_response *resp, struct mfs_error *err)
+{
+	struct mfs_provider *p = ctx->prov;
+	const struct mfs_provider_conf *conf = p->conf;
+	char url[4096], redacted[1024];
+	enum mfs_err rc = MFS_OK;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after_s = -1;
+	if (snprintf(url, sizeof(url), "%s%s", conf->base_url, path_and_query) >= (int)sizeof(url))
+		return mfs_error_set(err, MFS_ERR_INVALID, "%s: request URL too long",
+				     p->ops->name);
+	mfs_http_redact(url, redacted, sizeof(redacted));
+	struct mfs_http_request req = {
+		.url = url,
+		.headers = headers,
+		.user_agent = conf->user_agent ? conf->user_agent : p->ops->user_agent,
+		.max_body_bytes = max_bytes,
+		.deadline_ms = ctx->deadline_ms,
+		.allow_insecure = conf->allow_insecure,
+		.follow_redirects = true,
+	};
+
+	for (unsigned attempt = 0; attempt < MFS_HTTP_MAX_TRIES; attempt++) {
+		int64_t wait;
+
+		rc = take_token(p, ctx->http, ctx->deadline_ms,
+				ctx->background && atomic_load(ctx->background), err);
+		if (rc != MFS_OK)
+			return rc;
+		rc = try_get_fd(ctx, &req, fd, resp, err);
+		rc = judge_try(p, rc, attempt, resp, redacted, ctx->deadline_ms, &wait, err);
+		if (rc == MFS_OK || wait < 0)
+			return rc;
+		mfs_info("try %u of %u failed: %s", attempt + 1, MFS_HTTP_MAX_TRIES,
+			 err ? err->msg : mfs_err_name(rc));
+		if (attempt + 1 == MFS_HTTP_MAX_TRIES || (ctx->deadline_ms &&
+							  mfs_now_ms() + wait > ctx->deadline_ms))
+			break;
+		/* a rate-limit wait is taken by take_token through blocked_until */
+		if (rc != MFS_ERR_RATE_LIMIT && !sleep_ms(ctx->http, wait))
+			return mfs_error_set(err, MFS_ERR_CANCELLED, "%s: shutting down",
+					     p->ops->name);
+	}
+	return rc;
+}

@@ -89,4 +89,17 @@ int64_t mfs_wall_now(void);
 int mfs_http_global_init(void);
 void mfs_http_global_cleanup(void);
 
+/*
+ * Perform a GET whose 2xx body is written to fd (from its current offset),
+ * at most req->max_body_bytes bytes (0: no cap), for bodies too large to
+ * hold in memory (FirstRate's archives). A non-2xx body is kept in
+ * resp->body instead (capped at 64 KiB); after a 2xx answer resp->body is
+ * "" (len 0): the body is in fd. Redirects to plain
+ * http are followed only when the request itself is to a loopback host
+ * (the test mock). Errors as for mfs_http_get(); MFS_ERR_IO if fd cannot
+ * be written, MFS_ERR_PARSE when the cap is exceeded.
+ */
+enum mfs_err mfs_http_get_fd(struct mfs_http *h, const struct mfs_http_request *req, int fd,
+			     struct mfs_http_response *resp, struct mfs_error *err);
+
 #endif

@@ -232,4 +232,14 @@ double mfs_provider_reliability(const struct mfs_provider *p);
 /* "60/60s" style description of the configured limit. */
 void mfs_provider_rate_desc(const struct mfs_provider *p, char *out, size_t outlen);
 
+/*
+ * mfs_provider_get() for a body too large for memory: the 2xx body goes to
+ * fd (a regular file, written from offset 0; each retry truncates it
+ * first), at most max_bytes bytes (0: no cap), as mfs_http_get_fd() does.
+ * resp->body holds a non-2xx answer's body, or "".
+ */
+enum mfs_err mfs_provider_get_fd(struct mfs_fetch_ctx *ctx, const char *path_and_query,
+				 const char *const *headers, int fd, size_t max_bytes,
+				 struct mfs_http_response *resp, struct mfs_error *err);
+
 #endif
