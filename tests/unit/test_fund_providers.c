@@ -935,9 +935,10 @@ START_TEST(test_ops)
 		ck_assert_str_eq(p[i].ops->name, p[i].name);
 		ck_assert(p[i].ops->needs_key);
 		ck_assert(p[i].ops->fundamentals != NULL);
-		ck_assert(p[i].ops->fetch == NULL);
-		ck_assert(!p[i].ops->serves(MFS_CLASS_STOCK, MFS_TF_1D));
-		ck_assert_int_eq(p[i].ops->earliest(MFS_CLASS_STOCK, MFS_TF_1D, NOW), INT64_MAX);
+		/* every keyed provider now serves daily stock bars too */
+		ck_assert(p[i].ops->fetch != NULL);
+		ck_assert(p[i].ops->serves(MFS_CLASS_STOCK, MFS_TF_1D));
+		ck_assert(p[i].ops->earliest(MFS_CLASS_STOCK, MFS_TF_1D, NOW) < NOW);
 		ck_assert_double_eq(p[i].ops->default_rate_tokens, p[i].tokens);
 		ck_assert_double_eq(p[i].ops->default_rate_period_s, p[i].period);
 	}
@@ -945,8 +946,10 @@ START_TEST(test_ops)
 	ck_assert_str_eq(out_sym, "BRK-B");
 	mfs_tiingo_ops.map_symbol("BRK.B", MFS_CLASS_STOCK, out_sym, sizeof(out_sym));
 	ck_assert_str_eq(out_sym, "BRK-B");
-	ck_assert(mfs_polygon_ops.map_symbol == NULL);
-	ck_assert(mfs_alphavantage_ops.map_symbol == NULL);
+	mfs_polygon_ops.map_symbol("BRK.B", MFS_CLASS_STOCK, out_sym, sizeof(out_sym));
+	ck_assert_str_eq(out_sym, "BRK.B"); /* Polygon keeps the dot */
+	mfs_alphavantage_ops.map_symbol("BRK.B", MFS_CLASS_STOCK, out_sym, sizeof(out_sym));
+	ck_assert_str_eq(out_sym, "BRK-B");
 }
 END_TEST
 

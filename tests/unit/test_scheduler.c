@@ -77,6 +77,8 @@ static void setup(void)
 	set("marketfs", "fetch_timeout", "20");
 	for (int p = 0; p < MFS_PROV__COUNT; p++) {
 		char section[64];
+		if (p == MFS_PROV_MIRROR)
+			continue; /* a configured mirror would serve everything */
 		snprintf(section, sizeof(section), "provider.%s",
 			 mfs_provider_name((enum mfs_provider_id)p));
 		set(section, "base_url", "http://127.0.0.1:1");
