@@ -263,3 +263,18 @@ unsigned mfs_cache_split_stale(struct mfs_cache *c, const char *symbol, int64_t 
 			   (long long)(ex_t / MFS_SECONDS_PER_DAY), count);
 	return count;
 }
+
+enum mfs_err mfs_cache_actions_csv(struct mfs_cache *c, const char *symbol, char **out,
+				   size_t *len, struct mfs_error *err)
+{
+	struct mfs_action *a = NULL;
+	size_t n = 0;
+	enum mfs_err rc = mfs_cache_actions(c, symbol, &a, &n, err);
+
+	if (rc != MFS_OK)
+		return rc;
+	mfs_actions_normalise(a, &n);
+	*out = mfs_actions_render(a, n, len);
+	free(a);
+	return *out ? MFS_OK : mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+}

@@ -77,25 +77,32 @@ static json_t *symbol_object(struct mfs_cache *c, const char *symbol)
 	json_object_set_new(o, "class", json_string(mfs_class_name(cls)));
 	for (int p = 0; p < MFS_PROV__COUNT; p++) {
 		struct mfs_provider *pr = mfs_providers_get(c->provs, (enum mfs_provider_id)p);
-		const struct mfs_provider_ops *ops = mfs_provider_ops(pr);
 		char m[128];
-		if (ops->map_symbol)
-			ops->map_symbol(symbol, cls, m, sizeof(m));
-		else
-			snprintf(m, sizeof(m), "%s", symbol);
-		json_object_set_new(map, ops->name, json_string(m));
+		mfs_providers_map_symbol(c->provs, pr, symbol, cls, m, sizeof(m));
+		json_object_set_new(map, mfs_provider_get_name(pr), json_string(m));
 	}
+	json_object_set_new(o, "class_source",
+			    json_string(mfs_config_symbol_class(c->cfg, symbol) >= 0 ? "config"
+										    : "symbol form"));
 	json_object_set_new(o, "provider_symbols", map);
+	json_t *derived = json_object();
 	for (int tf = 0; tf < MFS_TF__COUNT; tf++) {
 		json_t *a = json_array();
-		unsigned n = mfs_providers_chain(c->provs, cls, (enum mfs_tf)tf, chain, MAX_CHAIN);
-		for (unsigned i = 0; i < n; i++)
-			json_array_append_new(a, json_string(mfs_provider_get_name(chain[i])));
+		struct mfs_attempt att[MAX_CHAIN];
+		unsigned n = mfs_cache_attempts(c, cls, (enum mfs_tf)tf, att, MAX_CHAIN);
+		for (unsigned i = 0; i < n; i++) {
+			json_array_append_new(a, json_string(mfs_provider_get_name(att[i].p)));
+			if (att[i].tf != (enum mfs_tf)tf)
+				json_object_set_new(derived, mfs_tf_name((enum mfs_tf)tf),
+						    json_string(mfs_tf_name(att[i].tf)));
+		}
 		json_object_set_new(chains, mfs_tf_name((enum mfs_tf)tf), a);
 		json_object_set_new(years, mfs_tf_name((enum mfs_tf)tf),
 				    cached_years(c, symbol, (enum mfs_tf)tf));
 	}
 	json_object_set_new(o, "providers", chains);
+	/* timeframes no provider serves natively: built from this finer one */
+	json_object_set_new(o, "derived_from", derived);
 	unsigned n = mfs_providers_fundamentals_chain(c->provs, cls, chain, MAX_CHAIN);
 	for (unsigned i = 0; i < n; i++)
 		json_array_append_new(fund, json_string(mfs_provider_get_name(chain[i])));

@@ -278,12 +278,13 @@ static int resolve(struct mfs_fs *fs, const struct mfs_node *parent, const char 
 			return 0;
 		}
 		if (strcmp(name, MFS_FUND_DIR) == 0 &&
-		    mfs_symbol_classify(parent->symbol) == MFS_CLASS_STOCK) {
+		    mfs_cache_class(fs->cache, parent->symbol) == MFS_CLASS_STOCK) {
 			*kind = MFS_NODE_FUND;
 			return 0;
 		}
 		*year = mfs_vfile_lookup(MFS_VSCOPE_SYMBOL, name);
-		if (*year < 0)
+		if (*year < 0 || (*year == MFS_VFILE_ACTIONS &&
+				  mfs_cache_class(fs->cache, parent->symbol) != MFS_CLASS_STOCK))
 			return -1;
 		*kind = MFS_NODE_VFILE;
 		return 0;
@@ -504,10 +505,12 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		for (int tf = 0; tf < MFS_TF__COUNT; tf++)
 			fail |= dirbuf_add(req, b, mfs_tf_name((enum mfs_tf)tf), UNKNOWN_INO,
 					   DIR_MODE);
-		if (mfs_symbol_classify(n->symbol) == MFS_CLASS_STOCK)
+		bool stock = mfs_cache_class(fs->cache, n->symbol) == MFS_CLASS_STOCK;
+		if (stock)
 			fail |= dirbuf_add(req, b, MFS_FUND_DIR, UNKNOWN_INO, DIR_MODE);
 		for (int i = 0; i < MFS_VFILE__COUNT; i++)
-			if (mfs_vfile_scope(i) == MFS_VSCOPE_SYMBOL)
+			if (mfs_vfile_scope(i) == MFS_VSCOPE_SYMBOL &&
+			    (i != MFS_VFILE_ACTIONS || stock))
 				fail |= dirbuf_add(req, b, mfs_vfile_name(i), UNKNOWN_INO, FILE_MODE);
 	} else if (n->kind == MFS_NODE_FUND) {
 		struct sym_list l = { req, b, 0 };
@@ -651,6 +654,29 @@ static void open_vfile(fuse_req_t req, struct mfs_fs *fs, struct mfs_node *n,
 			fuse_reply_err(req, mfs_errno(rc));
 			return;
 		}
+	}
+	if (n->year == MFS_VFILE_ACTIONS) {
+		/*
+		 * Providers report splits and dividends with daily bars: make the
+		 * current year's present and fresh first. If that fails (offline,
+		 * providers down) the actions known so far are served.
+		 */
+		struct mfs_cancel cancel;
+		struct mfs_key k = { n->symbol, MFS_TF_1D, mfs_year_of(mfs_wall_now()),
+				     MFS_KIND_DATA };
+		mfs_cancel_init(&cancel, fs->cache);
+		fuse_req_interrupt_func(req, on_interrupt, &cancel);
+		rc = mfs_cache_ensure(fs->cache, &k, &cancel, &err);
+		fuse_req_interrupt_func(req, NULL, NULL);
+		if (rc == MFS_ERR_CANCELLED) {
+			handle_put(h);
+			fuse_reply_err(req, EINTR);
+			return;
+		}
+		if (rc != MFS_OK)
+			mfs_notice("open %s/actions.csv: daily bars not refreshed (%s); serving the "
+				   "actions known", n->symbol, err.msg);
+		mfs_error_clear(&err);
 	}
 	rc = mfs_vfile_generate(fs, n->year, n->symbol, &h->buf, &h->len, &err);
 	if (rc != MFS_OK) {

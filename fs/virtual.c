@@ -3,11 +3,13 @@
  *
  *   /_metadata/quality_scores.json, symbols.json, providers.json,
  *              status.json, metrics
- *   /SYMBOL/info.json
+ *   /SYMBOL/info.json, /SYMBOL/actions.csv (stocks)
  *   /SYMBOL/fundamentals/combined.json
  *
  * A generated file is produced from local state only, except that opening
- * combined.json first refreshes stale fundamentals (ops.c). Each open takes
+ * combined.json first refreshes stale fundamentals, and opening actions.csv
+ * first makes the current year's daily bars present and fresh, which is
+ * when providers report splits and dividends (ops.c). Each open takes
  * one snapshot, read with direct_io so the kernel never mixes two
  * snapshots; getattr on an open handle reports that snapshot's size, so
  * fstat() agrees with what read() returns.
@@ -65,6 +67,7 @@ static const struct {
 	[MFS_VFILE_METRICS] = { "metrics", MFS_VSCOPE_META, gen_metrics },
 	[MFS_VFILE_INFO] = { "info.json", MFS_VSCOPE_SYMBOL, mfs_cache_info_json },
 	[MFS_VFILE_COMBINED] = { "combined.json", MFS_VSCOPE_FUND, mfs_cache_combined_json },
+	[MFS_VFILE_ACTIONS] = { "actions.csv", MFS_VSCOPE_SYMBOL, mfs_cache_actions_csv },
 };
 
 int mfs_vfile_lookup(enum mfs_vscope scope, const char *name)

@@ -17,6 +17,7 @@
 
 #include <marketfs/config.h>
 #include <marketfs/err.h>
+#include <marketfs/symbol.h>
 #include <marketfs/timeframe.h>
 
 struct mfs_cache;
@@ -159,6 +160,11 @@ enum mfs_err mfs_cache_combined_json(struct mfs_cache *c, const char *symbol, ch
 				     size_t *len, struct mfs_error *err);
 
 /* ---- generated files (status.c) ---- */
+/* SYMBOL/actions.csv: the splits and dividends known (header only if none). */
+enum mfs_err mfs_cache_actions_csv(struct mfs_cache *c, const char *symbol, char **out,
+				   size_t *len, struct mfs_error *err);
+/* The symbol's asset class ([symbols] overrides, else its form). */
+enum mfs_class mfs_cache_class(struct mfs_cache *c, const char *symbol);
 enum mfs_err mfs_cache_info_json(struct mfs_cache *c, const char *symbol, char **out,
 				 size_t *len, struct mfs_error *err);
 enum mfs_err mfs_cache_symbols_json(struct mfs_cache *c, char **out, size_t *len,

@@ -224,16 +224,22 @@ class Mount:
     None removes the key). providers: more sections, {"fmp": {"base_url":
     ..., "api_key": ...}, ...} written as [provider.fmp] etc. after those two
     (a config that holds an api_key must be made 0600 by the caller before
-    start()). env: extra environment variables for the daemon, e.g.
+    start()). rules: the [rules] section; the default keeps every class on
+    Yahoo (crypto on Binance), as the tests written before failover expect;
+    {} writes no [rules] (the built-in defaults). symbols: the [symbols]
+    section. env: extra environment variables for the daemon, e.g.
     {"MARKETFS_FMP_KEY": "..."}. options: extra -o options. source: a SOURCE
     argument placed before the mount point.
     """
 
     DEFAULTS = {"fetch_timeout": "20", "negative_ttl": "3600", "max_age": "0",
                 "history_start": "2000", "max_parallel_fetches": "4"}
+    RULES = {"stock.*": "yahoo", "index.*": "yahoo", "forex.*": "yahoo", "futures.*": "yahoo",
+             "crypto.*": "binance"}
 
     def __init__(self, mock, workdir=None, config=None, yahoo=None, binance=None,
-                 options=(), source=None, cache_dir=None, providers=None, env=None):
+                 options=(), source=None, cache_dir=None, providers=None, env=None, rules=None,
+                 symbols=None):
         self.mock = mock
         self.dir = workdir or tempfile.mkdtemp(prefix="marketfs-it-", dir="/tmp")
         self.mnt = os.path.join(self.dir, "mnt")
@@ -247,6 +253,8 @@ class Mount:
         self.yahoo = dict({"base_url": mock.url, "rate_limit": "600/60s"}, **(yahoo or {}))
         self.binance = dict({"base_url": mock.url}, **(binance or {}))
         self.providers = {k: dict(v) for k, v in (providers or {}).items()}
+        self.rules = dict(self.RULES if rules is None else rules)
+        self.symbols = dict(symbols or {})
         assert not {"yahoo", "binance"} & set(self.providers), "use yahoo= / binance="
         self.env = dict(env or {})
         self.options = list(options)
@@ -268,6 +276,10 @@ class Mount:
         text += "\n" + section("provider.binance", self.binance)
         for name, keys in self.providers.items():
             text += "\n" + section(f"provider.{name}", keys)
+        if self.rules:
+            text += "\n" + section("rules", self.rules)
+        if self.symbols:
+            text += "\n" + section("symbols", self.symbols)
         with open(self.conf, "w") as fh:
             fh.write(text)
 

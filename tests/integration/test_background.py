@@ -642,12 +642,12 @@ class BackgroundTest(harness.MarketfsTest):
     # ------------------------------------------------------------ 5. status.json
     def test_status_json_scheduler_section(self):
         self.skip_near_a_run(margin=60)
-        # AAPL:4h has no provider (skipped with a notice); AAPL:1d is named twice
+        # AAPL:4h is built from 1h (no provider serves it natively); AAPL:1d is named twice
         m = self.mount(config={"watch": "AAPL:1d,4h BTCUSDT:1h,1d MSFT AAPL:1h,1d"})
-        watched = [f"AAPL/1h/{CUR}", f"AAPL/1d/{CUR}", f"BTCUSDT/1h/{CUR}",
+        watched = [f"AAPL/1h/{CUR}", f"AAPL/1d/{CUR}", f"AAPL/4h/{CUR}", f"BTCUSDT/1h/{CUR}",
                    f"BTCUSDT/1d/{CUR}", f"MSFT/1d/{CUR}"]
-        m.wait_log(r"watch: backfill of 5 files done: 5 fetched, 0 failed", 20)
-        self.assertRegex(m.log_text(), r"notice: watch: AAPL/4h/%d is not kept fresh: " % CUR)
+        m.wait_log(r"watch: backfill of 6 files done: 6 fetched, 0 failed", 30)
+        self.assertNotRegex(m.log_text(), r"is not kept fresh")
         stock = self.wait_finished(m, "stock")
         crypto = self.wait_finished(m, "crypto")
         now = time.time()

@@ -66,6 +66,10 @@ def scan_cache(cache):
                         json.load(fh)  # a whole JSON document, never a prefix
                 except ValueError as e:
                     problems.append(f"{rel} is not whole: {e}")
+            elif n == "actions.csv" and os.path.dirname(rel).count(os.sep) == 0:
+                with open(path) as fh:  # written whole (temp + rename) or not at all
+                    if not fh.read().startswith("date,type,value\n"):
+                        problems.append(f"{rel} is not whole")
             else:
                 problems.append(f"unexpected file in the cache tree: {rel}")
     return sorted(pairs), problems, sorted(torn)

@@ -437,7 +437,8 @@ class CtlTest(harness.MarketfsTest):
         self.assertRegex(pv, r"(?m)^fmp +\w+ +no ")
         pj = json.loads(self.ctl(m, "providers", "--json", expect=0).stdout)
         self.assertEqual({p["name"] for p in pj["providers"]},
-                         {"yahoo", "binance", "fmp", "alphavantage", "polygon", "tiingo"})
+                         {"yahoo", "binance", "fmp", "alphavantage", "polygon", "tiingo", "alpaca",
+                          "firstrate", "mirror"})
         self.assertEqual(len(self.mock.log()), n, "status/providers sent requests")
 
     # ------------------------------------------------------------ usage
