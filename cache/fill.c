@@ -55,18 +55,27 @@ unsigned mfs_cache_attempts(struct mfs_cache *c, enum mfs_class cls, enum mfs_tf
 			    struct mfs_attempt *out, unsigned max)
 {
 	struct mfs_provider *chain[MAX_CHAIN];
-	enum mfs_tf src = mfs_providers_source_tf(c->provs, cls, tf);
-	unsigned k = mfs_providers_chain(c->provs, cls, tf, chain, MAX_CHAIN), n = 0;
+	enum mfs_tf finer = mfs_providers_finer_tf(c->provs, cls, tf);
+	unsigned k = mfs_providers_chain(c->provs, cls, tf, chain, MAX_CHAIN), n = 0, native;
 
+	/* the mirror, then whoever serves tf natively */
 	for (unsigned i = 0; i < k && n < max; i++)
-		if (is_mirror(chain[i]) || src == tf)
-			out[n++] = (struct mfs_attempt){ chain[i], tf };
-	if (src != tf && src != MFS_TF_INVALID) {
-		/* nobody serves tf natively: build it from src's providers */
-		k = mfs_providers_chain(c->provs, cls, src, chain, MAX_CHAIN);
-		for (unsigned i = 0; i < k && n < max; i++)
-			if (!is_mirror(chain[i]))
-				out[n++] = (struct mfs_attempt){ chain[i], src };
+		out[n++] = (struct mfs_attempt){ chain[i], tf };
+	native = n;
+	if (finer == MFS_TF_INVALID)
+		return n;
+	/*
+	 * Then tf built from the nearest finer timeframe, by providers not
+	 * already asked: the whole chain when nobody serves tf natively, a
+	 * failover path (1w from Tiingo's days when Yahoo fails) otherwise.
+	 */
+	k = mfs_providers_chain(c->provs, cls, finer, chain, MAX_CHAIN);
+	for (unsigned i = 0; i < k && n < max; i++) {
+		bool asked = is_mirror(chain[i]);
+		for (unsigned a = 0; a < native && !asked; a++)
+			asked = out[a].p == chain[i];
+		if (!asked)
+			out[n++] = (struct mfs_attempt){ chain[i], finer };
 	}
 	return n;
 }

@@ -181,16 +181,23 @@ static bool has_native(struct mfs_providers *ps, enum mfs_class cls, enum mfs_tf
 	return false;
 }
 
+enum mfs_tf mfs_providers_finer_tf(struct mfs_providers *ps, enum mfs_class cls, enum mfs_tf tf)
+{
+	if ((unsigned)tf >= MFS_TF__COUNT)
+		return MFS_TF_INVALID;
+	for (int i = 0; finer[tf][i] != MFS_TF_INVALID; i++)
+		if (has_native(ps, cls, finer[tf][i]))
+			return finer[tf][i];
+	return MFS_TF_INVALID;
+}
+
 enum mfs_tf mfs_providers_source_tf(struct mfs_providers *ps, enum mfs_class cls, enum mfs_tf tf)
 {
 	if ((unsigned)tf >= MFS_TF__COUNT)
 		return MFS_TF_INVALID;
 	if (has_native(ps, cls, tf))
 		return tf;
-	for (int i = 0; finer[tf][i] != MFS_TF_INVALID; i++)
-		if (has_native(ps, cls, finer[tf][i]))
-			return finer[tf][i];
-	return MFS_TF_INVALID;
+	return mfs_providers_finer_tf(ps, cls, tf);
 }
 
 void mfs_providers_map_symbol(struct mfs_providers *ps, const struct mfs_provider *p,

@@ -203,6 +203,8 @@ const enum mfs_provider_id *mfs_providers_rule(struct mfs_providers *ps, enum mf
  * (4h from 1h, 1w and 1M from 1d ...), MFS_TF_INVALID if none.
  */
 enum mfs_tf mfs_providers_source_tf(struct mfs_providers *ps, enum mfs_class cls, enum mfs_tf tf);
+/* The nearest timeframe finer than tf that a provider serves natively, or MFS_TF_INVALID. */
+enum mfs_tf mfs_providers_finer_tf(struct mfs_providers *ps, enum mfs_class cls, enum mfs_tf tf);
 /* The provider's ticker for symbol: a [symbols] map entry, else its own mapping. */
 void mfs_providers_map_symbol(struct mfs_providers *ps, const struct mfs_provider *p,
 			      const char *symbol, enum mfs_class cls, char *out, size_t outlen);
