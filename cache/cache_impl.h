@@ -161,6 +161,14 @@ struct mfs_attempt {
 	struct mfs_provider *p;
 	enum mfs_tf tf;
 };
+/*
+ * Install bars that came outside a job (a bulk archive): merged into the
+ * current year's file of (symbol, tf), validated and installed like a
+ * fetch by prov (fill.c). res is the provider's answer at tf.
+ */
+enum mfs_err mfs_cache_install_answer(struct mfs_cache *c, const char *symbol, enum mfs_tf tf,
+				      struct mfs_provider *prov, struct mfs_fetch_result *res,
+				      struct mfs_error *err);
 /* The ordered attempts for (cls, tf): the mirror, then the chain (fill.c). */
 unsigned mfs_cache_attempts(struct mfs_cache *c, enum mfs_class cls, enum mfs_tf tf,
 			    struct mfs_attempt *out, unsigned max);
@@ -205,6 +213,9 @@ enum mfs_maint_step {
 
 const char *mfs_maint_class_name(enum mfs_maint_class mc); /* "stock", "crypto" */
 enum mfs_maint_class mfs_maint_class_of(enum mfs_class cls);
+/* Maintenance step 3: pull the bulk archives (bulk.c); a one-line account in note. */
+bool mfs_maint_bulk(struct mfs_cache *c, enum mfs_maint_class mc, char *note, size_t len);
+
 const char *mfs_maint_step_name(int step); /* "refresh", ...; "none" for 0 */
 
 /*

@@ -692,6 +692,55 @@ out:
 		mfs_fetch_result_free(&best.res);
 }
 
+/* ---- bars that arrive outside a job (bulk archives) -------------------- */
+
+enum mfs_err mfs_cache_install_answer(struct mfs_cache *c, const char *symbol, enum mfs_tf tf,
+				      struct mfs_provider *prov, struct mfs_fetch_result *res,
+				      struct mfs_error *err)
+{
+	enum mfs_class cls = mfs_cache_classify(c, symbol);
+	struct mfs_index_symbol known = { .close_minute = -1 };
+	struct fetch_report rep = { 0 };
+	struct mfs_market mk;
+	struct mfs_key k = { symbol, tf, 0, MFS_KIND_DATA };
+	struct mfs_file_state st;
+	int64_t now = mfs_wall_now();
+	struct job *j = calloc(1, sizeof(*j));
+	enum mfs_err rc;
+	int lock;
+
+	if (!j)
+		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+	snprintf(j->symbol, sizeof(j->symbol), "%s", symbol);
+	j->tf = tf;
+	j->want_year = j->year_lo = j->year_hi = mfs_year_of(now);
+	j->start = mfs_year_start(j->want_year);
+	j->end = now;
+	j->deadline_ms = mfs_now_ms() + (int64_t)c->cfg->fetch_timeout_s * 1000;
+	lock = mfs_cache_lock(c, symbol, mfs_tf_name(tf), j->deadline_ms);
+	if (lock == -ETIMEDOUT) {
+		free(j);
+		return mfs_error_set(err, MFS_ERR_TIMEOUT, "%s/%s: the fetch lock is held", symbol,
+				     mfs_tf_name(tf));
+	}
+	k.year = j->want_year;
+	/* merge into this year's file: the archive holds only the latest days */
+	j->incremental = mfs_cache_stat(c, &k, &st) == MFS_OK && st.present;
+	mfs_index_get_symbol(c->idx, symbol, &known);
+	rc = prepare(c, j, cls, tf, res, &known, now, &mk, err);
+	if (rc == MFS_OK) {
+		rep.source = mfs_provider_get_name(prov);
+		rep.prov = prov;
+		note_tried(&rep, rep.source, "ok");
+		rc = install_year(c, j, j->want_year, &res->series, &mk,
+				  mfs_class_has_adj_close(cls) && !mfs_tf_is_intraday(tf), &rep,
+				  gap_from(res, prov, cls, tf, now), now, err);
+	}
+	mfs_cache_unlock(lock);
+	free(j);
+	return rc;
+}
+
 /* ---- what a reader asks for -------------------------------------------- */
 
 enum mfs_err mfs_cache_ensure(struct mfs_cache *c, const struct mfs_key *k,

@@ -9,7 +9,7 @@
  * `maintenance_crypto_min` after midnight UTC every day. Its steps, in
  * order: 1 refresh the class's watched and recently read current-year
  * files, 2 refresh stale fundamentals snapshots (stocks only), 3 bulk
- * archives (no bulk provider yet), 4 evict when the cache is over
+ * archives (FirstRate's "day" archive, bulk.c), 4 evict when the cache is over
  * cache_max_size or under free_space_floor.
  *
  * It owns the `maintenance` table in index.db: one row per run, holding
@@ -609,8 +609,7 @@ static bool run_step(struct mfs_cache *c, const struct mfs_maint_plan *p, int st
 	case MFS_MAINT_STEP_FUNDAMENTALS:
 		return step_fundamentals(c, p, now, note, len);
 	case MFS_MAINT_STEP_BULK:
-		snprintf(note, len, "no bulk provider configured");
-		return true;
+		return mfs_maint_bulk(c, p->mc, note, len);
 	case MFS_MAINT_STEP_EVICT:
 		mfs_maint_evict_now(c, note, len);
 		return true;

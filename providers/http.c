@@ -10,6 +10,7 @@
  * provider.c's job, where the rate limiter lives.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,13 +50,53 @@ int64_t mfs_wall_now(void)
 	return (int64_t)time(NULL);
 }
 
+/*
+ * One libcurl share for the process: every thread's handle uses the same
+ * connection cache, DNS cache and TLS sessions, so a fetch thread reuses a
+ * connection another one opened to the same provider. Cookies are not
+ * shared (only Yahoo's client keeps any).
+ */
+static CURLSH *share;
+static pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *c, curl_lock_data data, curl_lock_access access, void *arg)
+{
+	(void)c;
+	(void)access;
+	(void)arg;
+	if ((unsigned)data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_lock(&share_mu[data]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data data, void *arg)
+{
+	(void)c;
+	(void)arg;
+	if ((unsigned)data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_unlock(&share_mu[data]);
+}
+
 int mfs_http_global_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_mu[i], NULL);
+	share = curl_share_init();
+	if (share) {
+		curl_share_setopt(share, CURLSHOPT_LOCKFUNC, share_lock);
+		curl_share_setopt(share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+		curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+		curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+		curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	}
+	return 0; /* without a share each handle keeps its own connections */
 }
 
 void mfs_http_global_cleanup(void)
 {
+	if (share && curl_share_cleanup(share) == CURLSHE_OK)
+		share = NULL;
 	curl_global_cleanup();
 }
 
@@ -70,6 +111,8 @@ struct mfs_http *mfs_http_new(void)
 		free(h);
 		return NULL;
 	}
+	if (share)
+		curl_easy_setopt(h->curl, CURLOPT_SHARE, share);
 	return h;
 }
 

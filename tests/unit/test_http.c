@@ -367,6 +367,86 @@ START_TEST(test_get_ok)
 }
 END_TEST
 
+/*
+ * A keep-alive server: answers `want` requests in all, on as many
+ * connections as the client opens; counts the connections.
+ */
+struct ka_server {
+	int lfd, port, want, answered, connections;
+	pthread_t thread;
+};
+
+static void *serve_keepalive(void *arg)
+{
+	static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct ka_server *sv = arg;
+
+	while (sv->answered < sv->want) {
+		struct pollfd p = { .fd = sv->lfd, .events = POLLIN };
+		char buf[4096];
+		size_t got = 0;
+		int fd;
+
+		if (poll(&p, 1, 5000) != 1)
+			return NULL;
+		fd = accept(sv->lfd, NULL, NULL);
+		if (fd < 0)
+			return NULL;
+		sv->connections++;
+		for (;;) {
+			ssize_t r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+			buf[got] = '\0';
+			if (strstr(buf, "\r\n\r\n")) {
+				send(fd, answer, sizeof(answer) - 1, MSG_NOSIGNAL);
+				got = 0;
+				if (++sv->answered == sv->want)
+					break;
+			}
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+/* Two clients (two fetch threads) share one connection to a provider. */
+START_TEST(test_connection_shared)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	socklen_t alen = sizeof(a);
+	struct ka_server sv = { .want = 2 };
+	struct mfs_http *h1 = mfs_http_new(), *h2 = mfs_http_new();
+	struct mfs_http_response resp;
+	struct mfs_error err = { 0 };
+	char url[128];
+	struct mfs_http_request req = { .url = url };
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sv.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(sv.lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(sv.lfd, 4), 0);
+	ck_assert_int_eq(getsockname(sv.lfd, (struct sockaddr *)&a, &alen), 0);
+	sv.port = ntohs(a.sin_port);
+	ck_assert_int_eq(pthread_create(&sv.thread, NULL, serve_keepalive, &sv), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/a", sv.port);
+	req.deadline_ms = mfs_now_ms() + 5000;
+	ck_assert_int_eq(mfs_http_get(h1, &req, &resp, &err), MFS_OK);
+	ck_assert_int_eq(resp.status, 200);
+	mfs_http_response_free(&resp);
+	ck_assert_int_eq(mfs_http_get(h2, &req, &resp, &err), MFS_OK);
+	ck_assert_int_eq(resp.status, 200);
+	mfs_http_response_free(&resp);
+	pthread_join(sv.thread, NULL);
+	close(sv.lfd);
+	ck_assert_int_eq(sv.answered, 2);
+	ck_assert_int_eq(sv.connections, 1);
+	mfs_http_free(h1);
+	mfs_http_free(h2);
+}
+END_TEST
+
 START_TEST(test_retry_after)
 {
 	static const char secs[] = "HTTP/1.1 429 Too Many Requests\r\n"
@@ -475,6 +555,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_refuse_plain_http);
 	tcase_add_test(tc, test_refuse_fragment_trick);
 	tcase_add_test(tc, test_get_ok);
+	tcase_add_test(tc, test_connection_shared);
 	tcase_add_test(tc, test_retry_after);
 	tcase_add_test(tc, test_body_cap);
 	tcase_add_test(tc, test_deadline);
