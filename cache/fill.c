@@ -578,8 +578,21 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 			log_attempt_error(c, j, ops->name, rc, err.msg, t0, rep.requests);
 			continue;
 		}
+		if (i + 1 < n && mfs_provider_blocked_for(p) > 1.0) {
+			/* rate limited a moment ago: ask the next one instead of waiting */
+			char why[96];
+			snprintf(why, sizeof(why), "%s: skipped, rate limited for %.0f s more",
+				 ops->name, mfs_provider_blocked_for(p));
+			note_tried(&rep, ops->name, mfs_err_name(MFS_ERR_RATE_LIMIT));
+			log_attempt_error(c, j, ops->name, MFS_ERR_RATE_LIMIT, why, t0, rep.requests);
+			rc = MFS_ERR_RATE_LIMIT;
+			continue;
+		}
 		rc = ops->fetch(&ctx, &req, &res, &err);
 		rep.requests += ctx.requests;
+		if (rc == MFS_ERR_RATE_LIMIT && mfs_provider_blocked_for(p) <= 0)
+			/* a limit without Retry-After (HTTP 200 "Note"): pause it */
+			mfs_provider_block(p, MFS_RATE_LIMIT_PAUSE_S);
 		if (rc == MFS_ERR_NO_DATA && j->incremental) {
 			rc = MFS_OK; /* nothing new since the last bar: not a failure */
 			mfs_error_clear(&err);

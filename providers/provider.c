@@ -453,3 +453,24 @@ enum mfs_err mfs_provider_get_fd(struct mfs_fetch_ctx *ctx, const char *path_and
 	}
 	return rc;
 }
+
+void mfs_provider_block(struct mfs_provider *p, int64_t seconds)
+{
+	int64_t until = mfs_now_ms() + seconds * 1000;
+
+	pthread_mutex_lock(&p->mu);
+	if (until > p->blocked_until_ms)
+		p->blocked_until_ms = until;
+	pthread_mutex_unlock(&p->mu);
+}
+
+double mfs_provider_blocked_for(struct mfs_provider *p)
+{
+	int64_t now = mfs_now_ms();
+	double s;
+
+	pthread_mutex_lock(&p->mu);
+	s = p->blocked_until_ms > now ? (double)(p->blocked_until_ms - now) / 1000.0 : 0;
+	pthread_mutex_unlock(&p->mu);
+	return s;
+}

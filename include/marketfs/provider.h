@@ -229,6 +229,15 @@ struct mfs_provider_stats {
 };
 void mfs_provider_stats(struct mfs_provider *p, struct mfs_provider_stats *out);
 
+/*
+ * Hold the provider's requests back for seconds (a rate limit that came
+ * without Retry-After, such as Alpha Vantage's HTTP 200 "Note"), and how
+ * long it is still held back.
+ */
+#define MFS_RATE_LIMIT_PAUSE_S 60
+void mfs_provider_block(struct mfs_provider *p, int64_t seconds);
+double mfs_provider_blocked_for(struct mfs_provider *p);
+
 /* Share of successful fetches so far (1.0 before the first). */
 double mfs_provider_reliability(const struct mfs_provider *p);
 /* "60/60s" style description of the configured limit. */
