@@ -290,7 +290,7 @@ class ReadTest(harness.MarketfsTest):
         m = self.mount()
         self.assertEqual(os.listdir(m.mnt), ["_metadata"], "nothing cached, no watch list")
         tfs = ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w", "1M"]
-        self.assertEqual(sorted(os.listdir(m.path("AAPL"))), sorted(tfs + ["fundamentals", "info.json"]))
+        self.assertEqual(sorted(os.listdir(m.path("AAPL"))), sorted(tfs + ["actions.csv", "fundamentals", "info.json"]))
         self.assertEqual(sorted(os.listdir(m.path("BTCUSDT"))), sorted(tfs + ["info.json"]))
         for sym in ("AAPL", "BTCUSDT", "MSFT"):
             for tf in tfs:
