@@ -179,13 +179,52 @@ static bool is_exchange_suffix(const char *s)
 	return false;
 }
 
+/*
+ * Crypto pairs are BASE-QUOTE at Yahoo, quoted in fiat: BTCUSDT -> BTC-USD
+ * (stablecoins count as USD), ETHBTC -> ETH-BTC; BTC-USD stays.
+ */
+static void map_crypto(const char *symbol, char *out, size_t outlen)
+{
+	static const struct {
+		const char *suffix, *quote;
+	} quotes[] = {
+		{ "FDUSD", "USD" }, { "USDT", "USD" }, { "USDC", "USD" }, { "BUSD", "USD" },
+		{ "USD", "USD" },   { "EUR", "EUR" },  { "GBP", "GBP" },  { "JPY", "JPY" },
+		{ "BTC", "BTC" },   { "ETH", "ETH" },
+	};
+	size_t len = strlen(symbol);
+
+	if (strchr(symbol, '-'))
+		return; /* already Yahoo's form */
+	for (size_t i = 0; i < sizeof(quotes) / sizeof(quotes[0]); i++) {
+		size_t sl = strlen(quotes[i].suffix);
+
+		if (len > sl && strcmp(symbol + len - sl, quotes[i].suffix) == 0) {
+			snprintf(out, outlen, "%.*s-%s", (int)(len - sl), symbol, quotes[i].quote);
+			return;
+		}
+	}
+}
+
 void mfs_yahoo_map_symbol(const char *symbol, enum mfs_class cls, char *out, size_t outlen)
 {
 	const char *dot;
+	size_t len;
 
 	if (outlen == 0)
 		return;
 	snprintf(out, outlen, "%s", symbol);
+	len = strlen(symbol);
+	if (cls == MFS_CLASS_CRYPTO) {
+		map_crypto(symbol, out, outlen);
+		return;
+	}
+	if (cls == MFS_CLASS_FOREX) {
+		/* EURUSD -> EURUSD=X */
+		if (len == 6 && !strchr(symbol, '='))
+			snprintf(out, outlen, "%s=X", symbol);
+		return;
+	}
 	if (cls != MFS_CLASS_STOCK)
 		return;
 	/* Share classes use a dash at Yahoo (BRK.B -> BRK-B), exchange

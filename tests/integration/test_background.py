@@ -408,6 +408,52 @@ class BackgroundTest(harness.MarketfsTest):
         self.assertGreater(binance_start_s(reqs[0]), harness.year_start(CUR), "not incremental")
         self.assertGreaterEqual(parse_iso(m.cached_sidecar(rel)["last_updated"]), int(t_start))
 
+    def test_bulk_step_pulls_the_firstrate_day_archive(self):
+        """Step 3 (bulk): with FirstRate in the chain of stocks at 1d, a
+        run asks last_update, downloads the "day" archive once for every
+        cached current-year file of the class, and merges it in; a second
+        run with the same last_update downloads nothing."""
+        self.skip_near_a_run()
+        rel = f"AAPL/1d/{CUR}.csv.gz"
+        fr = {"base_url": self.mock.url, "api_key": "fr-user", "rate_limit": "1000/1s"}
+        m = self.mount(start=False, providers={"firstrate": fr},
+                       rules=dict(harness.Mount.RULES, **{"stock.1d": "firstrate"}))
+        os.chmod(m.conf, 0o600)
+        m.start()
+        before = m.read(rel)
+        stock = self.wait_finished(m, "stock")["last_run"]
+        self.assertEqual(m.umount(), 0)
+        # as if the run had stopped after step 2: the next start does step 3 with AAPL cached
+        maint_update(m, "UPDATE maintenance SET step = 2, finished = 0 WHERE run = ?", stock)
+        self.mock.reset()
+        mark = log_mark(m)
+        m.start()
+        self.wait_finished(m, "stock", run=stock)
+        log = log_since(m, mark)
+        self.assertRegex(log, r"bulk: firstrate stock 1d \(\d{4}-\d\d-\d\d\): 1 of 1 cached "
+                         r"symbols updated, 0 failed")
+        self.assertRegex(maint_row(m, stock)["note"], r"3 bulk: firstrate: 1 archives pulled, 1 "
+                         r"files updated, 0 failed")
+        paths = [(r["path"], r["query"]) for r in self.mock.log()]
+        self.assertEqual(sum(p == "/api/last_update" for p, _ in paths), 1, paths)
+        days = [q for p, q in paths if p == "/api/data_file"]
+        self.assertEqual(len(days), 1, paths)
+        self.assertEqual((days[0]["period"], days[0]["type"], days[0]["timeframe"]),
+                         ("day", "stock", "1day"))
+        side = m.cached_sidecar(rel)
+        self.assertEqual(side["data_source"], "firstrate")
+        after = harness.gunzip_text(m.read(rel)).splitlines()
+        self.assertGreaterEqual(len(after), len(harness.gunzip_text(before).splitlines()))
+        # again: last_update is unchanged, so no archive is downloaded
+        self.assertEqual(m.umount(), 0)
+        maint_update(m, "UPDATE maintenance SET step = 2, finished = 0 WHERE run = ?", stock)
+        self.mock.reset()
+        m.start()
+        self.wait_finished(m, "stock", run=stock)
+        paths = [r["path"] for r in self.mock.log()]
+        self.assertEqual(paths.count("/api/data_file"), 0, paths)
+        self.assertEqual(paths.count("/api/last_update"), 1, paths)
+
     def wait_in_step(self, m, run, step, symbol):
         """Wait until status.json shows run in step, with a fetch for symbol in flight;
         returns those in-flight entries."""

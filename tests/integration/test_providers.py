@@ -538,9 +538,9 @@ class ProvidersTest(harness.MarketfsTest):
         scan("the daemon log", m.log_text().encode())
         self.assertEqual(found, [], f"secrets leaked (logs in {m.dir})")
 
-    @unittest.expectedFailure  # product bug: Yahoo is asked for "BTCUSDT"
     def test_yahoo_maps_crypto_pairs(self):
-        """SPEC section 4: BTCUSDT is BTC-USD at Yahoo (the crypto chains end with Yahoo)."""
+        """SPEC section 4: BTCUSDT is BTC-USD at Yahoo (the crypto chains end with Yahoo).
+        A bug once sent "BTCUSDT" to Yahoo."""
         m = self.mount(rules={"crypto.*": "yahoo", "stock.*": "yahoo"})
         m.expect_error(r".")
         self.assertEqual(self.info(m, "BTCUSDT")["provider_symbols"].get("yahoo"), "BTC-USD")

@@ -174,6 +174,17 @@ START_TEST(test_map_symbol)
 	ck_assert_str_eq(out, "RY.TO");
 	mfs_yahoo_ops.map_symbol("^GSPC", MFS_CLASS_INDEX, out, sizeof(out));
 	ck_assert_str_eq(out, "^GSPC");
+	/* crypto pairs and FX, as Yahoo spells them (a bug: BTCUSDT went out unmapped) */
+	mfs_yahoo_ops.map_symbol("BTCUSDT", MFS_CLASS_CRYPTO, out, sizeof(out));
+	ck_assert_str_eq(out, "BTC-USD");
+	mfs_yahoo_ops.map_symbol("ETHBTC", MFS_CLASS_CRYPTO, out, sizeof(out));
+	ck_assert_str_eq(out, "ETH-BTC");
+	mfs_yahoo_ops.map_symbol("BTC-USD", MFS_CLASS_CRYPTO, out, sizeof(out));
+	ck_assert_str_eq(out, "BTC-USD");
+	mfs_yahoo_ops.map_symbol("SOLUSDC", MFS_CLASS_CRYPTO, out, sizeof(out));
+	ck_assert_str_eq(out, "SOL-USD");
+	mfs_yahoo_ops.map_symbol("EURUSD", MFS_CLASS_FOREX, out, sizeof(out));
+	ck_assert_str_eq(out, "EURUSD=X");
 	mfs_yahoo_ops.map_symbol("EURUSD=X", MFS_CLASS_FOREX, out, sizeof(out));
 	ck_assert_str_eq(out, "EURUSD=X");
 	mfs_yahoo_ops.map_symbol("AAPL", MFS_CLASS_STOCK, out, 3);
