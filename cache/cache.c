@@ -374,9 +374,9 @@ static bool cached_year(struct mfs_cache *c, const char *symbol, enum mfs_tf tf,
 static int year_status(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, int y,
 		       char *why, size_t whylen)
 {
-	enum mfs_class cls = mfs_cache_classify(c, symbol);
-	struct mfs_attempt att[8];
-	unsigned n = mfs_cache_attempts(c, cls, tf, att, 8);
+	enum mfs_class cls;
+	struct mfs_attempt att[2 * MFS_PROV__COUNT];
+	unsigned n;
 	int64_t now = mfs_wall_now();
 	int cur = mfs_year_of(now);
 	struct mfs_index_symbol s;
@@ -396,6 +396,9 @@ static int year_status(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, 
 			 mfs_tf_name(tf), y, first);
 		return 0;
 	}
+	/* only for years not cached: the chain costs more than a stat */
+	cls = mfs_cache_classify(c, symbol);
+	n = mfs_cache_attempts(c, cls, tf, att, 2 * MFS_PROV__COUNT);
 	if (n == 0) {
 		snprintf(why, whylen, "%s/%s/%d: no enabled provider serves %s at %s", symbol,
 			 mfs_tf_name(tf), y, mfs_class_name(cls), mfs_tf_name(tf));

@@ -42,7 +42,7 @@
 #include "cache/validate.h"
 #include "providers/mirror.h"
 
-#define MAX_CHAIN 8
+#define MAX_CHAIN 16
 
 /* ---- planning ---------------------------------------------------------- */
 
@@ -539,7 +539,7 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 	struct mfs_market mk;
 	struct kept best = { 0 };
 	int64_t now = mfs_wall_now(), t0 = mfs_now_ms();
-	unsigned not_found = 0;
+	unsigned not_found = 0, fetchers = 0;
 	enum mfs_tf src = j->tf;
 	enum mfs_err rc = MFS_ERR_NOT_FOUND;
 
@@ -566,6 +566,8 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 		mfs_fetch_result_init(&res, att[i].tf);
 		mfs_error_clear(&err);
 		mfs_cache_job_provider(c, j, ops->name);
+		if (!is_mirror(p))
+			fetchers++;
 		if (is_mirror(p)) {
 			rc = mirror_install(c, j, &ctx, now, &err);
 			rep.requests += ctx.requests;
@@ -606,6 +608,14 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 		if (rc == MFS_OK && c->cfg->min_quality > 0) {
 			double score = year_score(j, &res.series, &mk,
 						  gap_from(&res, p, cls, j->tf, now), now);
+			if (score < c->cfg->min_quality && i + 1 == n && best.have &&
+			    best.score > score) {
+				/* the last one did worse than an answer set aside: use that */
+				note_tried(&rep, ops->name, "low_quality");
+				mfs_provider_note(p, MFS_OK, "");
+				rc = MFS_ERR_NO_DATA;
+				break;
+			}
 			if (score < c->cfg->min_quality && i + 1 < n) {
 				/* keep the best answer in case nobody does better */
 				char why[64];
@@ -650,7 +660,8 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 	}
 	rep.duration_ms = mfs_now_ms() - t0;
 	if (rc != MFS_OK) {
-		if (n > 0 && not_found == n) {
+		/* the mirror's "not on the mirror" says nothing of the symbol */
+		if (fetchers > 0 && not_found == fetchers) {
 			mfs_index_put_negative(c->idx, j->symbol, now + c->cfg->negative_ttl_s,
 					       err.msg);
 			mfs_notice("%s: unknown to every provider; remembered for %d s", j->symbol,

@@ -19,7 +19,7 @@
 #include "cache/cache_impl.h"
 #include "cache/sidecar.h"
 
-#define MAX_CHAIN 8
+#define MAX_CHAIN 16
 #define JOB_VIEWS 64
 
 static json_t *iso_or_null(int64_t t)
@@ -101,7 +101,8 @@ static json_t *symbol_object(struct mfs_cache *c, const char *symbol)
 				    cached_years(c, symbol, (enum mfs_tf)tf));
 	}
 	json_object_set_new(o, "providers", chains);
-	/* timeframes no provider serves natively: built from this finer one */
+	/* timeframes built from a finer one: by every provider when nobody
+	 * serves them natively, else by the providers after the native ones */
 	json_object_set_new(o, "derived_from", derived);
 	unsigned n = mfs_providers_fundamentals_chain(c->provs, cls, chain, MAX_CHAIN);
 	for (unsigned i = 0; i < n; i++)

@@ -557,7 +557,7 @@ enum mfs_err mfs_fmp_fetch_with(mfs_fmp_get_fn get, struct mfs_fetch_ctx *ctx, c
 	if (!key || !*key)
 		return mfs_error_set(err, MFS_ERR_CONFIG,
 				     PROV ": %s: no API key (set api_key in [provider.fmp] or "
-				     "FMP_API_KEY)",
+				     "MARKETFS_FMP_KEY)",
 				     st.sym);
 	snprintf(res->tz, sizeof(res->tz), "%s", FMP_TZ);
 	res->close_minute = FMP_CLOSE_MINUTE;

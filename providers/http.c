@@ -1,8 +1,9 @@
 /*
  * HTTP GET over libcurl for the providers.
  *
- * Owns one CURL easy handle per struct mfs_http (one per fetch thread), so
- * keep-alive connections are reused between that thread's requests. It
+ * Owns one CURL easy handle per struct mfs_http (one per fetch thread);
+ * all handles share one connection cache, DNS cache and TLS sessions
+ * (a libcurl share), so keep-alive connections are reused across threads. It
  * enforces what every provider needs and none should re-implement: HTTPS
  * with verification (plain http only to loopback or when allowed), a body
  * size cap, connect/low-speed/overall timeouts from a deadline, Retry-After

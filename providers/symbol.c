@@ -8,9 +8,9 @@
  * every lookup, and must give the same answer on every machine.
  *
  * Classification is a heuristic on the form of the name. The [symbols]
- * section of the config will refine it later with per-symbol overrides
- * (a stock literally called "ETHBTC", a future under an exchange ticker);
- * until then the rules below are the whole story. Rules, in order:
+ * section of the config overrides it per symbol (a stock literally called
+ * "ETHBTC", a future under an exchange ticker: mfs_providers_classify()
+ * asks the config first). Rules, in order:
  *
  *   ^GSPC             index    (Yahoo's index prefix)
  *   X:BTCUSD          crypto   (Polygon's prefixes: X: crypto, C: forex,

@@ -362,6 +362,20 @@ class ProvidersTest(harness.MarketfsTest):
         self.assertNotEqual(sc["stale_after"], "2001-01-01T00:00:00Z")
 
     # ------------------------------------------------------------ 9 raw vs adjusted
+    def test_unknown_symbol_remembered_with_a_mirror(self):
+        """A file missing on the mirror says nothing of the symbol: an unknown
+        symbol is still remembered as unknown when every provider says so
+        (a bug once made every read of it ask the providers again)."""
+        root = os.path.join(self.workdir, "empty-mirror")
+        os.makedirs(root)
+        m = self.mount(providers={"mirror": {"base_url": self.serve(root)}})
+        m.expect_error(r".")
+        self.assertErrno(errno.ENOENT, m.read, "ZZZZ/1d/2024.csv.gz", what="ZZZZ")
+        n = len(self.reqs("yahoo"))
+        self.assertEqual(n, 1, "yahoo was not asked exactly once")
+        self.assertErrno(errno.ENOENT, m.read, "ZZZZ/1d/2023.csv.gz", what="ZZZZ again")
+        self.assertEqual(len(self.reqs("yahoo")), n, "the unknown symbol was not remembered")
+
     def test_tiingo_raw_prices_split_adjusted_like_yahoo(self):
         t = self.pmount(["tiingo"], rules={"stock.1d": "tiingo", "stock.*": "yahoo"}, name="tiingo")
         y = self.mount(name="yahoo")
