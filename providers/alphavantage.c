@@ -203,12 +203,12 @@ int mfs_alphavantage_daily_path(const char *symbol, bool full, const char *key, 
 
 /* ---- refusals ------------------------------------------------------------ */
 
-static bool names_the_key(const char *text)
+bool mfs_av_names_the_key(const char *text)
 {
 	return mfs_fund_has(text, "apikey") || mfs_fund_has(text, "api key is invalid");
 }
 
-static bool is_throttle(const char *text)
+bool mfs_av_is_throttle(const char *text)
 {
 	static const char *const words[] = { "rate limit", "per day",       "per minute",
 					     "frequency",  "spreading out", NULL };
@@ -223,7 +223,7 @@ static bool is_throttle(const char *text)
  * The daily throttle quotes the key back ("We have detected your API key
  * as ABC123 and ..."): the word after "API key as " becomes "***".
  */
-static void redact_detected_key(char *s, size_t size)
+void mfs_av_redact_detected_key(char *s, size_t size)
 {
 	static const char marker[] = "API key as ";
 	char *at = strcasestr(s, marker), *end;
@@ -241,7 +241,7 @@ static void redact_detected_key(char *s, size_t size)
 static void safe_snippet(const char *text, size_t len, char *out, size_t outlen)
 {
 	mfs_http_body_snippet(text, len, out, outlen);
-	redact_detected_key(out, outlen);
+	mfs_av_redact_detected_key(out, outlen);
 }
 
 /* {"Error Message": ...}, {"Information": ...} or {"Note": ...}. */
@@ -253,7 +253,7 @@ static enum mfs_err av_refusal(const char *name, const char *text, const char *s
 
 	safe_snippet(text, strlen(text), s, sizeof(s));
 	if (strcmp(name, "Error Message") == 0) {
-		if (names_the_key(text))
+		if (mfs_av_names_the_key(text))
 			return mfs_error_set(err, MFS_ERR_PERMANENT, PROV ": %s: key refused: \"%s\"",
 					     sym, s);
 		/* "Invalid API call": what the time series say of an unknown symbol */
@@ -261,10 +261,10 @@ static enum mfs_err av_refusal(const char *name, const char *text, const char *s
 				     sym, s);
 	}
 	/* first: the throttle quotes the key and mentions "premium plans" */
-	if (is_throttle(text))
+	if (mfs_av_is_throttle(text))
 		return mfs_error_set(err, MFS_ERR_RATE_LIMIT, PROV ": %s: rate limited: \"%s\"",
 				     sym, s);
-	if (names_the_key(text))
+	if (mfs_av_names_the_key(text))
 		return mfs_error_set(err, MFS_ERR_PERMANENT, PROV ": %s: key refused: \"%s\"", sym,
 				     s);
 	if (mfs_fund_has(text, "premium")) {
@@ -284,7 +284,7 @@ static enum mfs_err av_status(long status, const char *body, size_t len, const c
 	char s[SNIPPET_BYTES];
 
 	safe_snippet(body, len, s, sizeof(s));
-	if (status == 429 || (status == 200 && is_throttle(s)))
+	if (status == 429 || (status == 200 && mfs_av_is_throttle(s)))
 		return mfs_error_set(err, MFS_ERR_RATE_LIMIT,
 				     PROV ": %s: rate limited (HTTP %ld: \"%s\")", sym, status, s);
 	if (status == 401 || status == 403)

@@ -95,4 +95,14 @@ enum mfs_err mfs_alphavantage_fetch_with(mfs_alphavantage_get_fn get, struct mfs
 					 const char *key, const struct mfs_fetch_req *req,
 					 struct mfs_fetch_result *res, struct mfs_error *err);
 
+/*
+ * Alpha Vantage refusals, shared with the fundamentals fetcher: does a
+ * message name the key (a bad key: permanent), is it a throttle (per
+ * minute, per day ...), and the key quoted back in a throttle ("detected
+ * your API key as ABC") replaced by "***" in place.
+ */
+bool mfs_av_names_the_key(const char *text);
+bool mfs_av_is_throttle(const char *text);
+void mfs_av_redact_detected_key(char *s, size_t size);
+
 #endif

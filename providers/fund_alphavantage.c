@@ -27,6 +27,7 @@
 
 #include <marketfs/provider.h>
 
+#include "alphavantage.h"
 #include "fund_parse.h"
 
 #define PROV "alphavantage"
@@ -34,41 +35,11 @@
 #define KEY_MAX_BYTES 512
 #define SYMBOL_MAX_BYTES 128
 
-static bool names_the_key(const char *text)
-{
-	return mfs_fund_has(text, "apikey") || mfs_fund_has(text, "api key");
-}
-
-static bool is_throttle(const char *text)
-{
-	static const char *const words[] = { "rate limit",    "per day",    "frequency",
-					     "spreading out", "per minute", NULL };
-
-	for (int i = 0; words[i]; i++)
-		if (mfs_fund_has(text, words[i]))
-			return true;
-	return false;
-}
-
 /*
- * The daily throttle quotes the key back: "We have detected your API key
- * as ABC123 and our standard API rate limit is 25 requests per day." The
- * word after "API key as" is replaced by "***" before any message uses it.
+ * Refusals are read the same way for bars and fundamentals: the shared
+ * words live in alphavantage.c (mfs_av_names_the_key, mfs_av_is_throttle,
+ * mfs_av_redact_detected_key).
  */
-static void redact_detected_key(char *s, size_t size)
-{
-	static const char marker[] = "API key as ";
-	char *at = strcasestr(s, marker), *end;
-	char tmp[MFS_FUND_SNIPPET_MAX + 8];
-
-	if (!at)
-		return;
-	at += sizeof(marker) - 1;
-	for (end = at; *end && *end != ' '; end++)
-		;
-	snprintf(tmp, sizeof(tmp), "%.*s***%s", (int)(at - s), s, end);
-	snprintf(s, size, "%s", tmp);
-}
 
 /* {"Error Message": ...}, {"Information": ...} or {"Note": ...}. */
 static enum mfs_err av_refusal(const char *name, const char *text, const char *sym,
@@ -78,9 +49,9 @@ static enum mfs_err av_refusal(const char *name, const char *text, const char *s
 	bool note = strcmp(name, "Note") == 0;
 
 	mfs_fund_snippet(text, strlen(text), s, sizeof(s));
-	redact_detected_key(s, sizeof(s));
+	mfs_av_redact_detected_key(s, sizeof(s));
 	if (strcmp(name, "Error Message") == 0) {
-		if (names_the_key(text))
+		if (mfs_av_names_the_key(text))
 			return mfs_error_set(err, MFS_ERR_PERMANENT,
 					     PROV ": %s: key refused: \"%s\"", sym, s);
 		/* "Invalid API call": what OVERVIEW says of a symbol it does not know */
@@ -88,10 +59,10 @@ static enum mfs_err av_refusal(const char *name, const char *text, const char *s
 				     sym, s);
 	}
 	/* first: the throttle names the key ("detected your API key as") and "premium plans" */
-	if (is_throttle(text))
+	if (mfs_av_is_throttle(text))
 		return mfs_error_set(err, MFS_ERR_RATE_LIMIT, PROV ": %s: rate limited: \"%s\"",
 				     sym, s);
-	if (names_the_key(text))
+	if (mfs_av_names_the_key(text))
 		return mfs_error_set(err, MFS_ERR_PERMANENT, PROV ": %s: key refused: \"%s\"", sym,
 				     s);
 	if (mfs_fund_has(text, "premium"))
@@ -104,7 +75,7 @@ static enum mfs_err av_refusal(const char *name, const char *text, const char *s
 
 static enum mfs_err av_status(long status, const char *text, const char *sym, struct mfs_error *err)
 {
-	if (status == 429 || is_throttle(text))
+	if (status == 429 || mfs_av_is_throttle(text))
 		return mfs_error_set(err, MFS_ERR_RATE_LIMIT, PROV ": %s: rate limited (HTTP %ld)",
 				     sym, status);
 	if (status == 401 || status == 403)
@@ -151,7 +122,7 @@ enum mfs_err mfs_alphavantage_parse_overview(long status, const char *body, size
 		char text[MFS_FUND_SNIPPET_MAX + 8];
 
 		mfs_fund_snippet(body, len, text, sizeof(text));
-		redact_detected_key(text, sizeof(text));
+		mfs_av_redact_detected_key(text, sizeof(text));
 		return av_status(status, text, sym, err);
 	}
 	rc = mfs_fund_load(PROV, sym, status, body, len, &root, err);

@@ -151,109 +151,6 @@ void mfs_provider_note(struct mfs_provider *p, enum mfs_err result, const char *
 	pthread_mutex_unlock(&p->mu);
 }
 
-enum mfs_err mfs_provider_get(struct mfs_fetch_ctx *ctx, const char *path_and_query,
-			      const char *const *headers, struct mfs_http_response *resp,
-			      struct mfs_error *err)
-{
-	struct mfs_provider *p = ctx->prov;
-	const struct mfs_provider_conf *conf = p->conf;
-	char url[4096], redacted[1024];
-	enum mfs_err rc = MFS_OK;
-
-	memset(resp, 0, sizeof(*resp));
-	resp->retry_after_s = -1;
-	if (snprintf(url, sizeof(url), "%s%s", conf->base_url, path_and_query) >= (int)sizeof(url))
-		return mfs_error_set(err, MFS_ERR_INVALID, "%s: request URL too long",
-				     p->ops->name);
-	mfs_http_redact(url, redacted, sizeof(redacted));
-
-	struct mfs_http_request req = {
-		.url = url,
-		.headers = headers,
-		.user_agent = conf->user_agent ? conf->user_agent : p->ops->user_agent,
-		.deadline_ms = ctx->deadline_ms,
-		.allow_insecure = conf->allow_insecure,
-		.follow_redirects = true,
-	};
-
-	for (unsigned attempt = 0; attempt < MFS_HTTP_MAX_TRIES; attempt++) {
-		int64_t wait;
-
-		rc = take_token(p, ctx->http, ctx->deadline_ms,
-				ctx->background && atomic_load(ctx->background), err);
-		if (rc != MFS_OK)
-			return rc;
-		mfs_http_response_free(resp);
-		ctx->requests++;
-		if (ctx->live_requests)
-			atomic_fetch_add(ctx->live_requests, 1);
-		int64_t t0 = mfs_now_ms();
-		rc = mfs_http_get(ctx->http, &req, resp, err);
-		pthread_mutex_lock(&p->mu);
-		p->requests++;
-		if (rc == MFS_OK) {
-			p->latency_sum_ms += (double)(mfs_now_ms() - t0);
-			p->latency_n++;
-		}
-		pthread_mutex_unlock(&p->mu);
-		if (rc != MFS_OK && err) {
-			char m[MFS_ERRMSG_MAX];
-			snprintf(m, sizeof(m), "%s: %s", p->ops->name, err->msg);
-			memcpy(err->msg, m, sizeof(m));
-		}
-		if (rc == MFS_ERR_INVALID || rc == MFS_ERR_NOMEM || rc == MFS_ERR_PARSE ||
-		    rc == MFS_ERR_CANCELLED)
-			return rc;
-		if (rc == MFS_ERR_TIMEOUT && ctx->deadline_ms && mfs_now_ms() >= ctx->deadline_ms)
-			return rc;
-		if (rc == MFS_OK) {
-			long st = resp->status;
-			if (st == 429 || st == 418) {
-				wait = resp->retry_after_s >= 0 ? resp->retry_after_s * 1000
-								 : backoff_ms(p, attempt);
-				pthread_mutex_lock(&p->mu);
-				if (mfs_now_ms() + wait > p->blocked_until_ms)
-					p->blocked_until_ms = mfs_now_ms() + wait;
-				pthread_mutex_unlock(&p->mu);
-				rc = mfs_error_set(err, MFS_ERR_RATE_LIMIT,
-						   "%s: HTTP %ld (rate limited%s) from %s",
-						   p->ops->name, st,
-						   st == 418 ? ", IP banned" : "", redacted);
-			} else if (st >= 500) {
-				wait = backoff_ms(p, attempt);
-				rc = mfs_error_set(err, MFS_ERR_SERVER, "%s: HTTP %ld from %s",
-						   p->ops->name, st, redacted);
-			} else {
-				return MFS_OK;
-			}
-		} else {
-			wait = backoff_ms(p, attempt);
-		}
-		mfs_info("try %u of %u failed: %s", attempt + 1, MFS_HTTP_MAX_TRIES,
-			 err ? err->msg : mfs_err_name(rc));
-		if (attempt + 1 == MFS_HTTP_MAX_TRIES) {
-			if (err)
-				snprintf(err->msg + strlen(err->msg),
-					 sizeof(err->msg) - strlen(err->msg), " (%u tries)",
-					 MFS_HTTP_MAX_TRIES);
-			break;
-		}
-		if (ctx->deadline_ms && mfs_now_ms() + wait > ctx->deadline_ms) {
-			if (rc == MFS_ERR_RATE_LIMIT && err)
-				snprintf(err->msg + strlen(err->msg),
-					 sizeof(err->msg) - strlen(err->msg),
-					 "; Retry-After %.0f s is past the fetch deadline",
-					 (double)wait / 1000.0);
-			return rc;
-		}
-		/* a rate-limit wait is taken by take_token through blocked_until */
-		if (rc != MFS_ERR_RATE_LIMIT && !sleep_ms(ctx->http, wait))
-			return mfs_error_set(err, MFS_ERR_CANCELLED, "%s: shutting down",
-					     p->ops->name);
-	}
-	return rc;
-}
-
 void mfs_fetch_result_init(struct mfs_fetch_result *res, enum mfs_tf tf)
 {
 	memset(res, 0, sizeof(*res));
@@ -361,8 +258,9 @@ static enum mfs_err judge_try(struct mfs_provider *p, enum mfs_err rc, unsigned 
 		if (mfs_now_ms() + *wait_ms > p->blocked_until_ms)
 			p->blocked_until_ms = mfs_now_ms() + *wait_ms;
 		pthread_mutex_unlock(&p->mu);
-		return mfs_error_set(err, MFS_ERR_RATE_LIMIT, "%s: HTTP %ld (rate limited) from %s",
-				     p->ops->name, resp->status, redacted);
+		return mfs_error_set(err, MFS_ERR_RATE_LIMIT, "%s: HTTP %ld (rate limited%s) from %s",
+				     p->ops->name, resp->status,
+				     resp->status == 418 ? ", IP banned" : "", redacted);
 	}
 	if (resp->status >= 500) {
 		*wait_ms = backoff_ms(p, attempt);
@@ -372,23 +270,26 @@ static enum mfs_err judge_try(struct mfs_provider *p, enum mfs_err rc, unsigned 
 	return MFS_OK;
 }
 
-/* One try (the token taken): the GET into fd, the bookkeeping. */
-static enum mfs_err try_get_fd(struct mfs_fetch_ctx *ctx, const struct mfs_http_request *req,
-			       int fd, struct mfs_http_response *resp, struct mfs_error *err)
+/* One try (the token taken): the GET (into fd if fd >= 0), the bookkeeping. */
+static enum mfs_err try_get(struct mfs_fetch_ctx *ctx, const struct mfs_http_request *req,
+			    int fd, struct mfs_http_response *resp, struct mfs_error *err)
 {
 	struct mfs_provider *p = ctx->prov;
 	enum mfs_err rc;
 	int64_t t0;
 
 	mfs_http_response_free(resp);
-	rc = rewind_fd(fd, p->ops->name, err);
-	if (rc != MFS_OK)
-		return rc;
+	if (fd >= 0) {
+		rc = rewind_fd(fd, p->ops->name, err);
+		if (rc != MFS_OK)
+			return rc;
+	}
 	ctx->requests++;
 	if (ctx->live_requests)
 		atomic_fetch_add(ctx->live_requests, 1);
 	t0 = mfs_now_ms();
-	rc = mfs_http_get_fd(ctx->http, req, fd, resp, err);
+	rc = fd >= 0 ? mfs_http_get_fd(ctx->http, req, fd, resp, err)
+		     : mfs_http_get(ctx->http, req, resp, err);
 	pthread_mutex_lock(&p->mu);
 	p->requests++;
 	if (rc == MFS_OK) {
@@ -405,9 +306,14 @@ static enum mfs_err try_get_fd(struct mfs_fetch_ctx *ctx, const struct mfs_http_
 	return rc;
 }
 
-enum mfs_err mfs_provider_get_fd(struct mfs_fetch_ctx *ctx, const char *path_and_query,
-				 const char *const *headers, int fd, size_t max_bytes,
-				 struct mfs_http_response *resp, struct mfs_error *err)
+/*
+ * The GET of mfs_provider_get (fd < 0: into resp->body) and
+ * mfs_provider_get_fd (fd >= 0, redirects followed: archives live
+ * elsewhere): the rate limiter, up to MFS_HTTP_MAX_TRIES tries.
+ */
+static enum mfs_err provider_request(struct mfs_fetch_ctx *ctx, const char *path_and_query,
+				     const char *const *headers, int fd, size_t max_bytes,
+				     struct mfs_http_response *resp, struct mfs_error *err)
 {
 	struct mfs_provider *p = ctx->prov;
 	const struct mfs_provider_conf *conf = p->conf;
@@ -427,7 +333,7 @@ enum mfs_err mfs_provider_get_fd(struct mfs_fetch_ctx *ctx, const char *path_and
 		.max_body_bytes = max_bytes,
 		.deadline_ms = ctx->deadline_ms,
 		.allow_insecure = conf->allow_insecure,
-		.follow_redirects = true,
+		.follow_redirects = fd >= 0,
 	};
 
 	for (unsigned attempt = 0; attempt < MFS_HTTP_MAX_TRIES; attempt++) {
@@ -437,21 +343,50 @@ enum mfs_err mfs_provider_get_fd(struct mfs_fetch_ctx *ctx, const char *path_and
 				ctx->background && atomic_load(ctx->background), err);
 		if (rc != MFS_OK)
 			return rc;
-		rc = try_get_fd(ctx, &req, fd, resp, err);
+		rc = try_get(ctx, &req, fd, resp, err);
 		rc = judge_try(p, rc, attempt, resp, redacted, ctx->deadline_ms, &wait, err);
 		if (rc == MFS_OK || wait < 0)
 			return rc;
 		mfs_info("try %u of %u failed: %s", attempt + 1, MFS_HTTP_MAX_TRIES,
 			 err ? err->msg : mfs_err_name(rc));
-		if (attempt + 1 == MFS_HTTP_MAX_TRIES || (ctx->deadline_ms &&
-							  mfs_now_ms() + wait > ctx->deadline_ms))
+		if (attempt + 1 == MFS_HTTP_MAX_TRIES) {
+			if (err)
+				snprintf(err->msg + strlen(err->msg),
+					 sizeof(err->msg) - strlen(err->msg), " (%u tries)",
+					 MFS_HTTP_MAX_TRIES);
 			break;
+		}
+		if (ctx->deadline_ms && mfs_now_ms() + wait > ctx->deadline_ms) {
+			if (rc == MFS_ERR_RATE_LIMIT && err)
+				snprintf(err->msg + strlen(err->msg),
+					 sizeof(err->msg) - strlen(err->msg),
+					 "; Retry-After %.0f s is past the fetch deadline",
+					 (double)wait / 1000.0);
+			return rc;
+		}
 		/* a rate-limit wait is taken by take_token through blocked_until */
 		if (rc != MFS_ERR_RATE_LIMIT && !sleep_ms(ctx->http, wait))
 			return mfs_error_set(err, MFS_ERR_CANCELLED, "%s: shutting down",
 					     p->ops->name);
 	}
 	return rc;
+}
+
+enum mfs_err mfs_provider_get(struct mfs_fetch_ctx *ctx, const char *path_and_query,
+			      const char *const *headers, struct mfs_http_response *resp,
+			      struct mfs_error *err)
+{
+	return provider_request(ctx, path_and_query, headers, -1, 0, resp, err);
+}
+
+enum mfs_err mfs_provider_get_fd(struct mfs_fetch_ctx *ctx, const char *path_and_query,
+				 const char *const *headers, int fd, size_t max_bytes,
+				 struct mfs_http_response *resp, struct mfs_error *err)
+{
+	if (fd < 0)
+		return mfs_error_set(err, MFS_ERR_INVALID, "%s: no download file",
+				     ctx->prov->ops->name);
+	return provider_request(ctx, path_and_query, headers, fd, max_bytes, resp, err);
 }
 
 void mfs_provider_block(struct mfs_provider *p, int64_t seconds)
