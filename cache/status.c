@@ -162,6 +162,36 @@ static const char *health(const struct mfs_provider_stats *st, bool usable)
 	return st->last_failed ? "failing" : "ok";
 }
 
+/*
+ * The capability table: for each class, the timeframes served natively
+ * and how far back each reaches now ("all" when the provider has no limit).
+ */
+static json_t *capabilities(const struct mfs_provider_ops *ops)
+{
+	json_t *o = json_object();
+	int64_t now = mfs_wall_now();
+
+	for (int cls = 0; cls < MFS_CLASS__COUNT; cls++) {
+		json_t *tfs = json_object();
+
+		for (int tf = 0; tf < MFS_TF__COUNT; tf++) {
+			int64_t e;
+
+			if (!ops->serves((enum mfs_class)cls, (enum mfs_tf)tf))
+				continue;
+			e = ops->earliest((enum mfs_class)cls, (enum mfs_tf)tf, now);
+			json_object_set_new(tfs, mfs_tf_name((enum mfs_tf)tf),
+					    e == INT64_MIN || e <= 0 ? json_string("all")
+								 : iso_or_null(e));
+		}
+		if (json_object_size(tfs))
+			json_object_set_new(o, mfs_class_name((enum mfs_class)cls), tfs);
+		else
+			json_decref(tfs);
+	}
+	return o;
+}
+
 static json_t *provider_object(struct mfs_provider *p)
 {
 	const struct mfs_provider_conf *conf = mfs_provider_conf(p);
@@ -179,6 +209,7 @@ static json_t *provider_object(struct mfs_provider *p)
 	json_object_set_new(o, "usable", json_boolean(mfs_provider_usable(p)));
 	json_object_set_new(o, "bars", json_boolean(ops->fetch != NULL));
 	json_object_set_new(o, "fundamentals", json_boolean(ops->fundamentals != NULL));
+	json_object_set_new(o, "serves", capabilities(ops));
 	json_object_set_new(o, "health", json_string(health(&st, mfs_provider_usable(p))));
 	json_object_set_new(o, "requests", json_integer((json_int_t)st.requests));
 	json_object_set_new(o, "successes", json_integer((json_int_t)st.successes));

@@ -42,7 +42,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import harness
-from harness import expected, sha256
+from harness import expected, parse_iso, sha256
 
 sys.path.insert(0, os.path.join(harness.SRC, "tests", "mock"))
 import dataset as D  # noqa: E402
@@ -569,6 +569,19 @@ class ProvidersTest(harness.MarketfsTest):
     def info(self, m, sym):
         with open(m.path(f"{sym}/info.json")) as fh:
             return json.load(fh)
+
+    def test_providers_json_capability_table(self):
+        m = self.pmount(["polygon", "tiingo", "alpaca"])
+        with open(m.path("_metadata/providers.json")) as fh:
+            provs = {p["name"]: p for p in json.load(fh)["providers"]}
+        self.assertEqual(provs["yahoo"]["serves"]["stock"]["1d"], "all")
+        self.assertNotIn("4h", provs["yahoo"]["serves"]["stock"])
+        self.assertEqual(provs["alpaca"]["serves"]["stock"]["1d"], "2016-01-01T00:00:00Z")
+        reach = parse_iso(provs["polygon"]["serves"]["stock"]["1m"])
+        self.assertAlmostEqual(reach, time.time() - 730 * 86400, delta=3600)
+        self.assertNotIn("1w", provs["tiingo"]["serves"]["stock"])
+        self.assertEqual(set(provs["binance"]["serves"]), {"crypto"})
+        self.assertEqual(provs["mirror"]["usable"], False)
 
     def test_info_json_mappings_chains_and_overrides(self):
         symbols = {"class.crypto": "FOO", "map.yahoo": "FOO>FOO-X BAR>BAR.L"}
