@@ -450,6 +450,36 @@ class ProvidersTest(harness.MarketfsTest):
                             "1w resampled from Tiingo's 1d")
 
     # ------------------------------------------------------------ 11 actions.csv
+    def test_new_split_makes_older_files_stale(self):
+        """A split seen for the first time makes every cached file of the
+        symbol up to its year stale, finished years and other timeframes
+        included: the fetch that learns it installs the daily years again,
+        and the weekly file is fetched again at its next read."""
+        m = self.mount()
+        m.read("NVDA/1d/2020.csv.gz")  # Yahoo's whole daily history: every year, both splits
+        m.read("NVDA/1w/2020.csv.gz")
+        before = m.cached_sidecar("NVDA/1d/2016.csv.gz")["last_updated"]
+        self.assertIsNone(m.cached_sidecar("NVDA/1w/2020.csv.gz")["stale_after"])
+        # as if the splits had not been known: no actions.csv, one year to fetch again
+        os.unlink(os.path.join(m.cache, "NVDA", "actions.csv"))
+        for ext in (".csv.gz", ".metadata.json"):
+            os.unlink(os.path.join(m.cache, "NVDA", "1d", "2019" + ext))
+        time.sleep(1.1)
+        self.mock.reset()
+        m.read("NVDA/1d/2019.csv.gz")
+        self.assertEqual(len(self.reqs("yahoo")), 1)
+        m.wait_log(r"NVDA: a new split \(ex-date day \d+\) makes \d+ cached files stale", 5)
+        self.assertGreater(parse_iso(m.cached_sidecar("NVDA/1d/2016.csv.gz")["last_updated"]),
+                           parse_iso(before), "a finished year before the split was not refreshed")
+        wk = m.cached_sidecar("NVDA/1w/2020.csv.gz")
+        self.assertIsNotNone(wk["stale_after"], "the weekly file was not made stale")
+        self.assertLessEqual(parse_iso(wk["stale_after"]), time.time())
+        self.mock.reset()
+        m.read("NVDA/1w/2020.csv.gz")
+        self.assertEqual([e["query"].get("interval") for e in self.reqs("yahoo")], ["1wk"])
+        with open(m.path("NVDA/actions.csv")) as fh:
+            self.assertIn("2021-07-20,split,4\n", fh.read())
+
     def test_actions_csv_nvda(self):
         m = self.mount()
         m.read("NVDA/1d/2024.csv.gz")
