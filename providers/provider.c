@@ -349,11 +349,11 @@ static enum mfs_err provider_request(struct mfs_fetch_ctx *ctx, const char *path
 			return rc;
 		mfs_info("try %u of %u failed: %s", attempt + 1, MFS_HTTP_MAX_TRIES,
 			 err ? err->msg : mfs_err_name(rc));
-		if (attempt + 1 == MFS_HTTP_MAX_TRIES) {
+		if (attempt + 1 == MFS_HTTP_MAX_TRIES || ctx->retries + 1 >= MFS_HTTP_MAX_TRIES) {
 			if (err)
 				snprintf(err->msg + strlen(err->msg),
 					 sizeof(err->msg) - strlen(err->msg), " (%u tries)",
-					 MFS_HTTP_MAX_TRIES);
+					 attempt + 1);
 			break;
 		}
 		if (ctx->deadline_ms && mfs_now_ms() + wait > ctx->deadline_ms) {
@@ -364,6 +364,7 @@ static enum mfs_err provider_request(struct mfs_fetch_ctx *ctx, const char *path
 					 (double)wait / 1000.0);
 			return rc;
 		}
+		ctx->retries++;
 		/* a rate-limit wait is taken by take_token through blocked_until */
 		if (rc != MFS_ERR_RATE_LIMIT && !sleep_ms(ctx->http, wait))
 			return mfs_error_set(err, MFS_ERR_CANCELLED, "%s: shutting down",

@@ -80,6 +80,12 @@ struct mfs_fetch_ctx {
 	int64_t deadline_ms;         /* mfs_now_ms() clock */
 	int64_t now;                 /* wall clock at fetch start (UTC s) */
 	unsigned requests;           /* HTTP requests sent (retries count) */
+	/*
+	 * Retries spent in this fetch: SPEC section 4 allows at most
+	 * MFS_HTTP_MAX_TRIES tries per provider per fetch, so a paged fetch
+	 * shares one budget of MFS_HTTP_MAX_TRIES - 1 retries across its pages.
+	 */
+	unsigned retries;
 	atomic_uint *live_requests;  /* if set, also counted here as they go
 					(status.json shows a fetch's progress) */
 	/*
