@@ -605,7 +605,8 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 			rc = mfs_error_set(&err, MFS_ERR_NO_DATA,
 					   "%s: no %s bars for %s in %d where the calendar expects some",
 					   ops->name, mfs_tf_name(j->tf), j->symbol, j->want_year);
-		if (rc == MFS_OK && c->cfg->min_quality > 0) {
+		/* the score matters only if another answer could replace this one */
+		if (rc == MFS_OK && c->cfg->min_quality > 0 && (i + 1 < n || best.have)) {
 			double score = year_score(j, &res.series, &mk,
 						  gap_from(&res, p, cls, j->tf, now), now);
 			if (score < c->cfg->min_quality && i + 1 == n && best.have &&
