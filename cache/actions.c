@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <marketfs/cache.h>
+#include <marketfs/http.h>
 #include <marketfs/limits.h>
 #include <marketfs/log.h>
 #include <marketfs/timeframe.h>
@@ -166,54 +167,85 @@ static bool known(const struct mfs_action *a, size_t n, const struct mfs_action 
 
 enum mfs_err mfs_cache_merge_actions(struct mfs_cache *c, const char *symbol,
 				     const struct mfs_action *add, size_t nadd, int64_t *new_split,
+				     struct mfs_action **all_out, size_t *nall_out,
 				     struct mfs_error *err)
 {
 	struct mfs_action *all = NULL;
 	size_t n = 0, cap, len, before;
-	char path[4096], dir[4096], *text;
+	char path[4096], dir[4096], *text = NULL;
 	bool changed = false;
 	enum mfs_err rc;
+	int lock;
 
 	*new_split = 0;
-	if (nadd == 0)
-		return MFS_OK;
+	if (all_out) {
+		*all_out = NULL;
+		*nall_out = 0;
+	}
+	lock = mfs_cache_lock(c, symbol, "actions",
+			      mfs_now_ms() + (int64_t)c->cfg->fetch_timeout_s * 1000);
+	if (lock == -ETIMEDOUT)
+		return mfs_error_set(err, MFS_ERR_TIMEOUT, "%s: actions.csv is locked", symbol);
 	rc = mfs_cache_actions(c, symbol, &all, &n, err);
 	if (rc != MFS_OK)
-		return rc;
+		goto out;
 	cap = n;
 	before = n;
 	for (size_t i = 0; i < nadd; i++) {
 		if (known(all, before, &add[i]))
 			continue;
 		if (push(&all, &n, &cap, &add[i]) < 0) {
-			free(all);
-			return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+			rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+			goto out;
 		}
 		changed = true;
 		if (add[i].type == MFS_ACTION_SPLIT && (!*new_split || add[i].t < *new_split))
 			*new_split = add[i].t;
 	}
-	if (!changed) {
-		free(all);
-		return MFS_OK;
-	}
 	mfs_actions_normalise(all, &n);
+	if (!changed)
+		goto out;
 	text = mfs_actions_render(all, n, &len);
-	free(all);
-	if (!text)
-		return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+	if (!text) {
+		rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	snprintf(dir, sizeof(dir), "%s/%s", c->store.root, symbol);
 	if (actions_path(c, symbol, path, sizeof(path)) < 0 || mfs_mkdirs(dir) < 0)
 		rc = mfs_error_set(err, MFS_ERR_IO, "%s: cannot create %s", symbol, dir);
 	else
 		rc = mfs_store_write_file(path, text, len, err);
+out:
+	mfs_cache_unlock(lock);
 	free(text);
+	if (rc == MFS_OK && all_out) {
+		*all_out = all;
+		*nall_out = n;
+	} else {
+		free(all);
+	}
 	return rc;
+}
+
+bool mfs_cache_split_after(struct mfs_cache *c, const char *symbol, int64_t since,
+			   int64_t first_t)
+{
+	struct mfs_action *a = NULL;
+	size_t n = 0;
+	struct mfs_error err = { 0 };
+	bool found = false;
+
+	if (mfs_cache_actions(c, symbol, &a, &n, &err) != MFS_OK)
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
+		found = a[i].type == MFS_ACTION_SPLIT && a[i].t > since && a[i].t > first_t;
+	free(a);
+	return found;
 }
 
 /* Rewrite one sidecar with stale_after = now; true if it was rewritten. */
 static bool make_stale(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, int year,
-		       int64_t now)
+		       int64_t ex_t, int64_t now)
 {
 	char path[4096], *text = NULL, *out = NULL;
 	size_t len, olen;
@@ -227,6 +259,9 @@ static bool make_stale(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, 
 	if (mfs_store_read(path, SIDECAR_MAX_BYTES, &text, &len, &err) != MFS_OK ||
 	    mfs_sidecar_parse(text, len, sc, &err) != MFS_OK)
 		goto out;
+	if (sc->last_updated >= ex_t || (sc->rows && sc->first_t >= ex_t) ||
+	    (sc->stale_after && sc->stale_after <= now))
+		goto out; /* adjusted already, or no bar before the split, or stale anyway */
 	sc->stale_after = now;
 	if (mfs_sidecar_render(sc, &out, &olen, &err) == MFS_OK &&
 	    mfs_store_write_file(path, out, olen, &err) == MFS_OK)
@@ -241,23 +276,33 @@ out:
 	return ok;
 }
 
-unsigned mfs_cache_split_stale(struct mfs_cache *c, const char *symbol, int64_t ex_t)
+unsigned mfs_cache_split_stale(struct mfs_cache *c, const char *symbol, int64_t ex_t,
+			       enum mfs_tf held_tf)
 {
 	int y_ex, cur = mfs_year_of(mfs_wall_now());
 	unsigned m, d, count = 0;
 	int64_t now = mfs_wall_now();
 
 	mfs_civil_from_days(ex_t / MFS_SECONDS_PER_DAY, &y_ex, &m, &d);
-	for (int tf = 0; tf < MFS_TF__COUNT; tf++)
+	for (int tf = 0; tf < MFS_TF__COUNT; tf++) {
+		/* another fetch of this timeframe installs fresh files anyway: skip it */
+		int lock = tf == (int)held_tf ? -1
+					      : mfs_cache_lock(c, symbol, mfs_tf_name((enum mfs_tf)tf),
+							       mfs_now_ms());
+
+		if (lock == -ETIMEDOUT)
+			continue;
 		for (int y = MFS_FIRST_YEAR; y <= y_ex && y <= cur; y++) {
 			char path[4096];
 
 			if (mfs_store_path(&c->store, symbol, (enum mfs_tf)tf, y, MFS_FILE_DATA, path,
 					   sizeof(path)) < 0 || access(path, F_OK) != 0)
 				continue;
-			if (make_stale(c, symbol, (enum mfs_tf)tf, y, now))
+			if (make_stale(c, symbol, (enum mfs_tf)tf, y, ex_t, now))
 				count++;
 		}
+		mfs_cache_unlock(lock);
+	}
 	if (count)
 		mfs_notice("%s: a new split (ex-date day %lld) makes %u cached files stale", symbol,
 			   (long long)(ex_t / MFS_SECONDS_PER_DAY), count);

@@ -121,7 +121,9 @@ static enum mfs_err plan(struct mfs_cache *c, struct job *j, const struct mfs_fi
 	j->year_lo = j->year_hi = j->want_year;
 	j->start = mfs_year_start(j->want_year);
 	j->end = mfs_year_start(j->want_year + 1);
-	if (st->present && st->stale && last_t && !j->force) {
+	if (st->present && st->stale && last_t && !j->force &&
+	    !mfs_cache_split_after(c, j->symbol, st->last_updated, INT64_MIN)) {
+		/* (a split since the file was fetched changes its old bars: fetch it whole) */
 		j->incremental = true;
 		j->start = last_t + series_step(j->tf);
 	} else if (f && mfs_provider_ops(f->p)->whole_history &&
@@ -342,8 +344,11 @@ static enum mfs_err mirror_install(struct mfs_cache *c, struct job *j, struct mf
 		goto out;
 	}
 	if (mfs_sidecar_parse(side, sl, sc, err) != MFS_OK) {
+		char why[MFS_ERRMSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err->msg);
 		rc = mfs_error_set(err, MFS_ERR_PARSE, "mirror: %s/%s/%d: sidecar: %s", j->symbol, tf,
-				   j->want_year, err->msg);
+				   j->want_year, why);
 		goto out;
 	}
 	if (strcmp(sc->symbol, j->symbol) != 0 || sc->tf != j->tf || sc->year != j->want_year) {
@@ -398,20 +403,21 @@ static enum mfs_err prepare(struct mfs_cache *c, struct job *j, enum mfs_class c
 	mfs_market_init(mk, cls, res->tz[0] ? res->tz : known->tz,
 			res->close_minute >= 0 ? res->close_minute : known->close_minute);
 	if (res->n_actions) {
+		/* the merged list: another job may write actions.csv right after */
 		rc = mfs_cache_merge_actions(c, j->symbol, res->actions, res->n_actions, &new_split,
-					     err);
+					     &acts, &nacts, err);
 		if (rc != MFS_OK)
 			return rc;
 		if (new_split)
-			mfs_cache_split_stale(c, j->symbol, new_split);
-	}
-	if (res->raw_prices) {
+			mfs_cache_split_stale(c, j->symbol, new_split, j->tf);
+	} else if (res->raw_prices) {
 		rc = mfs_cache_actions(c, j->symbol, &acts, &nacts, err);
 		if (rc != MFS_OK)
 			return rc;
-		mfs_adjust_splits(&res->series, acts, nacts, mk);
-		free(acts);
 	}
+	if (res->raw_prices)
+		mfs_adjust_splits(&res->series, acts, nacts, mk);
+	free(acts);
 	mfs_drop_incomplete(&res->series, mk, now);
 	if (src != j->tf) {
 		struct mfs_series dst;
@@ -561,6 +567,9 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 			.first_trade_known = known.first_trade,
 		};
 
+		if (att[i].tf != j->tf) /* whole weeks and months: no bar from part of one */
+			mfs_resample_window(j->tf, &req.start, &req.end, now);
+
 		mfs_providers_map_symbol(c->provs, p, j->symbol, cls, psym, sizeof(psym));
 		mfs_fetch_result_free(&res);
 		mfs_fetch_result_init(&res, att[i].tf);
@@ -608,7 +617,7 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 		/* the score matters only if another answer could replace this one */
 		if (rc == MFS_OK && c->cfg->min_quality > 0 && (i + 1 < n || best.have)) {
 			double score = year_score(j, &res.series, &mk,
-						  gap_from(&res, p, cls, j->tf, now), now);
+						  gap_from(&res, p, cls, att[i].tf, now), now);
 			if (score < c->cfg->min_quality && i + 1 == n && best.have &&
 			    best.score > score) {
 				/* the last one did worse than an answer set aside: use that */
@@ -679,7 +688,7 @@ static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct 
 	snprintf(learned.tz, sizeof(learned.tz), "%s", res.tz);
 	mfs_index_put_symbol(c->idx, j->symbol, &learned);
 	int first_year = res.first_trade ? mfs_year_of(res.first_trade) : 0;
-	int64_t from = gap_from(&res, rep.prov, cls, j->tf, now);
+	int64_t from = gap_from(&res, rep.prov, cls, src, now);
 	bool adj = mfs_class_has_adj_close(cls) && !mfs_tf_is_intraday(j->tf);
 
 	if (src != j->tf)

@@ -28,6 +28,16 @@ static int64_t week_of(int64_t t)
 	return (day - ((day % 7 + 7 + 3) % 7)) * MFS_SECONDS_PER_DAY;
 }
 
+/* The first day of t's calendar month, as days * 86400. */
+static int64_t month_first_day(int64_t t)
+{
+	int y;
+	unsigned m, d;
+
+	mfs_civil_from_days(floor_div(t, MFS_SECONDS_PER_DAY), &y, &m, &d);
+	return mfs_days_from_civil(y, m, 1) * MFS_SECONDS_PER_DAY;
+}
+
 static int64_t month_of(int64_t t)
 {
 	int64_t day = floor_div(t, MFS_SECONDS_PER_DAY);
@@ -107,9 +117,23 @@ int mfs_resample(const struct mfs_series *src, enum mfs_tf tf, const struct mfs_
 		return -1;
 	/* null rows keep their own time stamps; they count per year downstream */
 	for (size_t i = 0; i < src->null_rows; i++)
-		if (mfs_series_add_null(dst, bucket_of(src->null_t[i], tf, mk)) < 0)
+		if (mfs_series_add_null(dst, src->null_t[i]) < 0)
 			return -1;
 	return 0;
+}
+
+void mfs_resample_window(enum mfs_tf tf, int64_t *start, int64_t *end, int64_t now)
+{
+	int64_t last;
+
+	if (tf != MFS_TF_1W && tf != MFS_TF_1MO)
+		return; /* intraday buckets never cross a day, nor a year */
+	*start = tf == MFS_TF_1W ? week_of(*start) : month_first_day(*start);
+	last = tf == MFS_TF_1W ? week_of(*end - 1) + 7 * MFS_SECONDS_PER_DAY
+			       : month_first_day(month_first_day(*end - 1) + 31 * MFS_SECONDS_PER_DAY);
+	*end = last < now ? last : now;
+	if (*start > *end)
+		*start = *end;
 }
 
 static double round6(double v)

@@ -26,6 +26,14 @@ int mfs_resample(const struct mfs_series *src, enum mfs_tf tf, const struct mfs_
 		 struct mfs_series *dst);
 
 /*
+ * Widen a request window [*start, *end) of finer bars so that it holds the
+ * whole weeks (1w) or months (1M) it touches: a bucket built from part of
+ * its days would replace the whole one. *end is capped at now. Intraday
+ * timeframes are left as they are.
+ */
+void mfs_resample_window(enum mfs_tf tf, int64_t *start, int64_t *end, int64_t now);
+
+/*
  * Split-adjust raw OHLC and volume in place: a bar before a split's
  * ex-date is divided (prices) or multiplied (volume) by the ratios of every
  * later split. actions may hold dividends too (ignored). Intraday bars are

@@ -863,8 +863,12 @@ static enum mfs_err free_form_key(struct load_ctx *ctx, int prov, const char *na
 			load_fail(ctx, MFS_ERR_CONFIG, why);
 			return MFS_ERR_CONFIG;
 		}
+		/* etf.X is stock.X: the same rule under two names is a duplicate too */
+		char canon[32];
+		snprintf(canon, sizeof(canon), "%s%s", strncmp(name, "etf.", 4) == 0 ? "stock." : "",
+			 strncmp(name, "etf.", 4) == 0 ? name + 4 : name);
 		for (unsigned i = 0; i < ctx->n_rule_keys; i++) {
-			if (strcmp(ctx->rule_keys[i], name) == 0) {
+			if (strcmp(ctx->rule_keys[i], canon) == 0) {
 				snprintf(why, sizeof(why),
 					 "[rules] %.40s: duplicate key (first set on line %d)", name,
 					 ctx->rule_lines[i]);
@@ -874,7 +878,7 @@ static enum mfs_err free_form_key(struct load_ctx *ctx, int prov, const char *na
 		}
 		if (ctx->n_rule_keys < MFS_MAX_RULES) {
 			snprintf(ctx->rule_keys[ctx->n_rule_keys], sizeof(ctx->rule_keys[0]), "%s",
-				 name);
+				 canon);
 			ctx->rule_lines[ctx->n_rule_keys++] = ctx->lineno;
 		}
 		code = mfs_cfg_rule_set(ctx->cfg, name, value, why, sizeof(why));

@@ -451,32 +451,60 @@ class ProvidersTest(harness.MarketfsTest):
 
     # ------------------------------------------------------------ 11 actions.csv
     def test_new_split_makes_older_files_stale(self):
-        """A split seen for the first time makes every cached file of the
-        symbol up to its year stale, finished years and other timeframes
-        included: the fetch that learns it installs the daily years again,
-        and the weekly file is fetched again at its next read."""
+        """A split seen for the first time makes every cached file fetched
+        before its ex-date stale, finished years and other timeframes
+        included, and such a file is then fetched whole again, not just
+        extended (its old bars are unadjusted). Files fetched before the
+        split are simulated: their sidecars say 2021-01-01, and the weekly
+        file holds unadjusted prices (4x)."""
         m = self.mount()
         m.read("NVDA/1d/2020.csv.gz")  # Yahoo's whole daily history: every year, both splits
-        m.read("NVDA/1w/2020.csv.gz")
+        weekly = m.read("NVDA/1w/2020.csv.gz")
         before = m.cached_sidecar("NVDA/1d/2016.csv.gz")["last_updated"]
-        self.assertIsNone(m.cached_sidecar("NVDA/1w/2020.csv.gz")["stale_after"])
-        # as if the splits had not been known: no actions.csv, one year to fetch again
+        old = "2021-01-01T00:00:00Z"
+        raw = []
+        for line in harness.gunzip_text(weekly).splitlines():
+            f = line.split(",")
+            if f[0] != "timestamp":
+                f[1:5] = [f"{float(v) * 4:.2f}" for v in f[1:5]]
+            raw.append(",".join(f))
+        raw_gz = gzip.compress(("\n".join(raw) + "\n").encode(), mtime=0)
+        for rel, data in (("NVDA/1w/2020", raw_gz), ("NVDA/1d/2016", None)):
+            sp = os.path.join(m.cache, rel + ".metadata.json")
+            with open(sp) as fh:
+                sc = json.load(fh)
+            sc["last_updated"] = old
+            if data is not None:
+                with open(os.path.join(m.cache, rel + ".csv.gz"), "wb") as fh:
+                    fh.write(data)
+                sc["file_info"]["sha256"] = sha256(data)
+                sc["file_info"]["size_bytes"] = len(data)
+            with open(sp, "w") as fh:
+                json.dump(sc, fh)
+        self.assertNotEqual(m.read("NVDA/1w/2020.csv.gz"), weekly)  # the "old" file is served
+        # the splits are not known yet: no actions.csv; one daily year to fetch again
         os.unlink(os.path.join(m.cache, "NVDA", "actions.csv"))
         for ext in (".csv.gz", ".metadata.json"):
             os.unlink(os.path.join(m.cache, "NVDA", "1d", "2019" + ext))
-        time.sleep(1.1)
         self.mock.reset()
         m.read("NVDA/1d/2019.csv.gz")
         self.assertEqual(len(self.reqs("yahoo")), 1)
         m.wait_log(r"NVDA: a new split \(ex-date day \d+\) makes \d+ cached files stale", 5)
-        self.assertGreater(parse_iso(m.cached_sidecar("NVDA/1d/2016.csv.gz")["last_updated"]),
-                           parse_iso(before), "a finished year before the split was not refreshed")
+        self.assertGreaterEqual(parse_iso(m.cached_sidecar("NVDA/1d/2016.csv.gz")["last_updated"]),
+                                parse_iso(before), "a finished year before the split was not "
+                                "refreshed (its sidecar still says 2021)")
         wk = m.cached_sidecar("NVDA/1w/2020.csv.gz")
         self.assertIsNotNone(wk["stale_after"], "the weekly file was not made stale")
         self.assertLessEqual(parse_iso(wk["stale_after"]), time.time())
+        # files fetched after the split were adjusted already: left alone
+        self.assertIsNone(m.cached_sidecar("NVDA/1d/2017.csv.gz")["stale_after"])
         self.mock.reset()
-        m.read("NVDA/1w/2020.csv.gz")
-        self.assertEqual([e["query"].get("interval") for e in self.reqs("yahoo")], ["1wk"])
+        got = m.read("NVDA/1w/2020.csv.gz")
+        reqs = self.reqs("yahoo")
+        self.assertEqual([e["query"].get("interval") for e in reqs], ["1wk"])
+        self.assertLessEqual(int(reqs[0]["query"]["period1"]), harness.year_start(2020),
+                             "the weekly year was extended, not fetched whole")
+        self.assertEqual(got, weekly, "the unadjusted weekly bars were kept")
         with open(m.path("NVDA/actions.csv")) as fh:
             self.assertIn("2021-07-20,split,4\n", fh.read())
 

@@ -494,6 +494,7 @@ static const struct bad_case {
 	{ "[rules]\nstock.2h = yahoo\n", 2, { "[rules] stock.2h", "unknown timeframe '2h'" } },
 	{ "[rules]\nstock = yahoo\n", 2, { "[rules] stock", "expected CLASS.TIMEFRAME" } },
 	{ "[rules]\nstock.1d = yahoo\nstock.1d = tiingo\n", 3, { "stock.1d", "duplicate key" } },
+	{ "[rules]\nstock.1d = yahoo\netf.1d = tiingo\n", 3, { "etf.1d", "duplicate key" } },
 	{ "[symbols]\nclass.bonds = TLT\n", 2, { "[symbols] class.bonds", "unknown class" } },
 	{ "[symbols]\nclass.stock = A/B\n", 2, { "'A/B' is not a valid symbol" } },
 	{ "[symbols]\nmap.yahoo = BRK.B\n", 2, { "expected SYMBOL>TICKER" } },

@@ -132,6 +132,56 @@ START_TEST(test_week_and_month_from_days)
 }
 END_TEST
 
+/* Null rows keep their own dates (a bug stored a month number for 1M: 1970). */
+START_TEST(test_null_rows_keep_their_dates)
+{
+	struct mfs_market mk;
+	struct mfs_series src, mo;
+
+	mfs_market_init(&mk, MFS_CLASS_STOCK, "America/New_York", 16 * 60);
+	mfs_series_init(&src, MFS_TF_1D);
+	mfs_series_init(&mo, MFS_TF_1MO);
+	add(&src, date(2024, 3, 5), 1, 2, 1, 2, 10);
+	ck_assert_int_eq(mfs_series_add_null(&src, date(2024, 3, 6)), 0);
+	ck_assert_int_eq(mfs_resample(&src, MFS_TF_1MO, &mk, &mo), 0);
+	ck_assert_uint_eq(mo.null_rows, 1);
+	ck_assert_int_eq(mo.null_t[0], date(2024, 3, 6));
+	mfs_series_free(&src);
+	mfs_series_free(&mo);
+}
+END_TEST
+
+/* Finer bars are asked for whole weeks and months, never part of one. */
+START_TEST(test_window_whole_periods)
+{
+	int64_t s, e, now = date(2030, 1, 1);
+
+	/* a year: from the Monday of Jan 1's week to the end of Dec 31's week */
+	s = date(2024, 1, 1), e = date(2025, 1, 1);
+	mfs_resample_window(MFS_TF_1W, &s, &e, now);
+	ck_assert_int_eq(s, date(2024, 1, 1)); /* a Monday */
+	ck_assert_int_eq(e, date(2025, 1, 6)); /* the week of Mon 2024-12-30 ends Sun 01-05 */
+	/* an incremental refresh from a Wednesday: the whole week again */
+	s = date(2024, 5, 15), e = date(2024, 5, 20);
+	mfs_resample_window(MFS_TF_1W, &s, &e, date(2024, 5, 20));
+	ck_assert_int_eq(s, date(2024, 5, 13));
+	ck_assert_int_eq(e, date(2024, 5, 20)); /* capped at now */
+	s = date(2024, 2, 10), e = date(2024, 3, 2);
+	mfs_resample_window(MFS_TF_1MO, &s, &e, now);
+	ck_assert_int_eq(s, date(2024, 2, 1));
+	ck_assert_int_eq(e, date(2024, 4, 1));
+	s = date(2024, 12, 31), e = date(2025, 1, 1);
+	mfs_resample_window(MFS_TF_1MO, &s, &e, now);
+	ck_assert_int_eq(s, date(2024, 12, 1));
+	ck_assert_int_eq(e, date(2025, 1, 1));
+	/* intraday: unchanged */
+	s = 1000, e = 2000;
+	mfs_resample_window(MFS_TF_4H, &s, &e, now);
+	ck_assert_int_eq(s, 1000);
+	ck_assert_int_eq(e, 2000);
+}
+END_TEST
+
 /* Raw prices before a split are divided, volumes multiplied, by every later split. */
 START_TEST(test_adjust_splits)
 {
@@ -210,6 +260,8 @@ static Suite *resample_suite(void)
 	tcase_add_test(tc, test_4h_from_1h_session_anchored);
 	tcase_add_test(tc, test_4h_utc_grid_and_nan_volume);
 	tcase_add_test(tc, test_week_and_month_from_days);
+	tcase_add_test(tc, test_null_rows_keep_their_dates);
+	tcase_add_test(tc, test_window_whole_periods);
 	tcase_add_test(tc, test_adjust_splits);
 	tcase_add_test(tc, test_actions_codec);
 	suite_add_tcase(s, tc);
