@@ -169,6 +169,36 @@ class ProvidersTest(harness.MarketfsTest):
         self.assertSameRows(got, want, "polygon 1h vs the oracle", min_common=1000)
         self.assertTrue([l for l in m.log_text().splitlines()
                          if "alphavantage" in l and "AAPL" in l], "no log line for the Note")
+        # the Note paused Alpha Vantage (no Retry-After): the next fetch skips it
+        n = len(self.reqs("alphavantage"))
+        rel2 = f"MSFT/1h/{y}.csv.gz"
+        m.read(rel2)
+        self.assertEqual(len(self.reqs("alphavantage")), n, "a paused provider was asked")
+        self.assertEqual(tried(m.sidecar(rel2)), [("alphavantage", "rate_limited"), ("polygon", "ok")])
+        with open(m.path("_metadata/providers.json")) as fh:
+            av = next(p for p in json.load(fh)["providers"] if p["name"] == "alphavantage")
+        self.assertGreater(av["rate_limit"]["retry_after_s"], 30)
+
+    def test_min_quality_asks_the_next_provider_and_keeps_the_best(self):
+        """Yahoo's daily answer has null days (score about 0.98): below
+        min_quality = 0.99 Tiingo is asked and serves; when Tiingo fails,
+        Yahoo's answer, set aside, is installed after all."""
+        m = self.pmount(["tiingo"], rules={"stock.daily": "yahoo, tiingo"},
+                        config={"min_quality": "0.99"})
+        rel = "AAPL/1d/2023.csv.gz"
+        m.read(rel)
+        sc = m.sidecar(rel)
+        self.assertEqual(tried(sc), [("yahoo", "low_quality"), ("tiingo", "ok")])
+        self.assertEqual(sc["data_source"], "tiingo")
+        self.assertGreaterEqual(sc["data_quality"]["score"], 0.99)
+        self.mock.fault("500", provider="tiingo", count=-1)
+        m.expect_error(r".")
+        rel = "MSFT/1d/2023.csv.gz"
+        m.read(rel)
+        sc = m.sidecar(rel)
+        self.assertEqual(tried(sc), [("yahoo", "low_quality"), ("tiingo", "server_error")])
+        self.assertEqual(sc["data_source"], "yahoo")
+        self.assertLess(sc["data_quality"]["score"], 0.99)
 
     # ------------------------------------------------------------ 3 Binance 451
     def test_binance_451_is_permanent(self):
