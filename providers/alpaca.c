@@ -47,6 +47,7 @@
 
 #include "alpaca.h"
 #include "fund_parse.h"
+#include "parse.h"
 
 #define PROV "alpaca"
 #define NY_TZ "America/New_York"
@@ -266,16 +267,6 @@ static enum mfs_err not_json(long status, const char *body, size_t len, const ch
 			     sym, status, s);
 }
 
-/* A price or volume: 0 with *v set, 1 for null/absent, -1 if not a number. */
-static int get_num(json_t *x, double *v)
-{
-	if (!x || json_is_null(x))
-		return 1;
-	if (!json_is_number(x))
-		return -1;
-	*v = json_number_value(x);
-	return isfinite(*v) ? 0 : -1;
-}
 
 /* The bar time in the series' convention: the open, or the New York date. */
 static int64_t bar_time(int64_t t, enum mfs_tf tf)
@@ -311,7 +302,7 @@ static enum mfs_err parse_bar(json_t *row, size_t i, const char *sym, enum mfs_t
 		return mfs_error_set(err, MFS_ERR_PARSE,
 				     PROV ": %s: bar %zu: \"t\" is not an RFC-3339 time", sym, i);
 	for (int k = 0; k < 5; k++) {
-		int r = get_num(json_object_get(row, keys[k]), &v[k]);
+		int r = mfs_parse_number(json_object_get(row, keys[k]), 0, &v[k]);
 
 		if (r < 0)
 			return mfs_error_set(err, MFS_ERR_PARSE,

@@ -58,6 +58,10 @@
 #include "alphavantage.h"
 #include "fund_parse.h"
 #include "yahoo.h"
+#include "parse.h"
+
+/* numbers may come as strings, and "None", "-" or "" mean missing */
+#define NUM_FLAGS (MFS_NUM_STRINGS | MFS_NUM_MISSING)
 
 #define PROV "alphavantage"
 #define NY_ZONE "America/New_York"
@@ -301,35 +305,6 @@ static enum mfs_err av_status(long status, const char *body, size_t len, const c
 
 /* ---- values and times ---------------------------------------------------- */
 
-/*
- * A price or volume: a JSON string ("313.0800") or number. 0 with *v set,
- * 1 when missing ("None", "", "-", null, absent), -1 when not a number.
- */
-static int get_num(const json_t *x, double *v)
-{
-	const char *s;
-	char *end;
-
-	if (!x || json_is_null(x))
-		return 1;
-	if (json_is_number(x)) {
-		*v = json_number_value(x);
-		return isfinite(*v) ? 0 : -1;
-	}
-	if (!json_is_string(x))
-		return -1;
-	s = json_string_value(x);
-	if (!*s || strcasecmp(s, "None") == 0 || strcmp(s, "-") == 0 ||
-	    strcasecmp(s, "null") == 0)
-		return 1;
-	if (isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (*end || errno == ERANGE || !isfinite(*v))
-		return -1;
-	return 0;
-}
 
 /* n digits at s as a number; -1 if any is not a digit. */
 static int digits(const char *s, int n)
@@ -439,7 +414,7 @@ static enum mfs_err parse_row(const char *key, json_t *row, const char *sym, enu
 				     sym, key);
 	for (int k = 0; k < 5; k++) {
 		json_t *x = field(row, names[k]);
-		int r = get_num(x, &v[k]);
+		int r = mfs_parse_number(x, NUM_FLAGS, &v[k]);
 
 		if (r < 0) {
 			char s[SNIPPET_BYTES] = "(not a string)";

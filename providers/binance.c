@@ -28,6 +28,7 @@
 #include <marketfs/log.h>
 
 #include "binance.h"
+#include "parse.h"
 
 /* Open times above this are µs, not ms (1e14 ms is the year 5138). */
 #define MS_US_THRESHOLD 100000000000000LL
@@ -180,32 +181,6 @@ static bool get_ms(json_t *x, int64_t *ms)
 	return true;
 }
 
-/*
- * A price or volume: a JSON string ("0.00099400") or a number. Returns 0
- * with *v set, 1 for null, -1 for anything that is not a finite number.
- */
-static int get_num(json_t *x, double *v)
-{
-	const char *s;
-	char *end;
-
-	if (!x || json_is_null(x))
-		return 1;
-	if (json_is_number(x)) {
-		*v = json_number_value(x);
-		return isfinite(*v) ? 0 : -1;
-	}
-	if (!json_is_string(x))
-		return -1;
-	s = json_string_value(x);
-	if (!*s || isspace((unsigned char)*s))
-		return -1;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (*end || errno == ERANGE || !isfinite(*v))
-		return -1;
-	return 0;
-}
 
 static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_tf tf,
 			      int64_t now_ms, struct mfs_series *out, int64_t *last_open_ms,
@@ -232,7 +207,7 @@ static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_t
 	mfs_format_iso8601(floor_div(open_ms, 1000), when, sizeof(when));
 	for (int k = 0; k < 5; k++) {
 		json_t *x = json_array_get(row, (size_t)k + 1);
-		int r = get_num(x, &v[k]);
+		int r = mfs_parse_number(x, MFS_NUM_STRINGS, &v[k]);
 
 		if (r < 0) {
 			char text[MFS_HTTP_SNIPPET_MAX + 1] = "";

@@ -50,6 +50,10 @@
 #include "fmp.h"
 #include "fund_parse.h"
 #include "yahoo.h"
+#include "parse.h"
+
+/* numbers may come as strings, and "None", "-" or "" mean missing */
+#define NUM_FLAGS (MFS_NUM_STRINGS | MFS_NUM_MISSING)
 
 #define PROV "fmp"
 #define FMP_TZ "America/New_York"
@@ -235,32 +239,6 @@ static bool parse_when(const char *s, int64_t *day, int64_t *sod)
 	return true;
 }
 
-/*
- * A price or volume: a JSON number or a numeric string (PROVIDERS.md
- * hazard 14). 0 with *v set, 1 for null or absent, -1 otherwise.
- */
-static int get_num(json_t *x, double *v)
-{
-	const char *s;
-	char *end;
-
-	if (!x || json_is_null(x))
-		return 1;
-	if (json_is_number(x)) {
-		*v = json_number_value(x);
-		return isfinite(*v) ? 0 : -1;
-	}
-	if (!json_is_string(x))
-		return -1;
-	s = json_string_value(x);
-	if (!*s || !strcmp(s, "None") || !strcmp(s, "-"))
-		return 1;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (end == s || *end || errno == ERANGE || !isfinite(*v))
-		return -1;
-	return 0;
-}
 
 static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_tf tf,
 			      const struct mfs_tz *tz, struct mfs_series *out,
@@ -280,7 +258,7 @@ static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_t
 		return mfs_error_set(err, MFS_ERR_PARSE, PROV ": %s: row %zu: bad date \"%.32s\"",
 				     sym, i, when ? when : "(none)");
 	for (int k = 0; k < 5; k++) {
-		int r = get_num(json_object_get(row, names[k]), &v[k]);
+		int r = mfs_parse_number(json_object_get(row, names[k]), NUM_FLAGS, &v[k]);
 
 		if (r < 0)
 			return mfs_error_set(err, MFS_ERR_PARSE,

@@ -12,6 +12,7 @@
 #include <marketfs/provider.h>
 
 #include "providers/fund_parse.h"
+#include "providers/parse.h"
 
 const char *const mfs_fund_fields[MFS_FUND_NFIELDS] = {
 	"symbol",	   "name",	"exchange",	     "currency",
@@ -34,19 +35,9 @@ json_t *mfs_fund_new(const char *symbol)
 	return f;
 }
 
-static bool is_missing(const char *s)
-{
-	static const char *const none[] = { "", "None", "none", "null", "-", "N/A", "NA", NULL };
-
-	for (int i = 0; none[i]; i++)
-		if (strcmp(s, none[i]) == 0)
-			return true;
-	return false;
-}
-
 void mfs_fund_set_str(json_t *fields, const char *key, const char *value)
 {
-	if (!value || is_missing(value))
+	if (!value || mfs_parse_is_missing(value))
 		return;
 	json_object_set_new(fields, key, json_string(value));
 }
@@ -63,22 +54,10 @@ void mfs_fund_set_double(json_t *fields, const char *key, double v)
 
 void mfs_fund_set_num(json_t *fields, const char *key, const json_t *v)
 {
-	if (!v)
-		return;
-	if (json_is_number(v)) {
-		mfs_fund_set_double(fields, key, json_number_value(v));
-		return;
-	}
-	if (!json_is_string(v))
-		return;
-	const char *s = json_string_value(v);
-	char *end;
-	if (is_missing(s))
-		return;
-	double d = strtod(s, &end);
-	if (end == s || *end != '\0')
-		return;
-	mfs_fund_set_double(fields, key, d);
+	double d;
+
+	if (mfs_parse_number(v, MFS_NUM_STRINGS | MFS_NUM_MISSING, &d) == 0)
+		mfs_fund_set_double(fields, key, d);
 }
 
 void mfs_fundamentals_free(struct mfs_fundamentals *f)

@@ -57,6 +57,7 @@
 
 #include "fund_parse.h"
 #include "polygon.h"
+#include "parse.h"
 
 #define PROV "polygon"
 #define NY_ZONE "America/New_York"
@@ -301,16 +302,6 @@ static int64_t bar_time(int64_t t_ms, enum mfs_class cls, enum mfs_tf tf,
 	return floor_div(s, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
 }
 
-/* 0 with *v set; 1 for null or absent; -1 for anything else. */
-static int get_num(json_t *x, double *v)
-{
-	if (!x || json_is_null(x))
-		return 1;
-	if (!json_is_number(x))
-		return -1;
-	*v = json_number_value(x);
-	return isfinite(*v) ? 0 : -1;
-}
 
 static bool get_ms(json_t *x, int64_t *ms)
 {
@@ -346,7 +337,7 @@ static enum mfs_err parse_bar(json_t *row, size_t i, const char *sym, enum mfs_c
 		return mfs_error_set(err, MFS_ERR_PARSE, PROV ": %s: result %zu has no time \"t\"",
 				     sym, i);
 	for (int k = 0; k < 5; k++) {
-		int r = get_num(json_object_get(row, keys[k]), &v[k]);
+		int r = mfs_parse_number(json_object_get(row, keys[k]), 0, &v[k]);
 
 		if (r < 0)
 			return mfs_error_set(err, MFS_ERR_PARSE,

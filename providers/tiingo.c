@@ -50,6 +50,10 @@
 #include "fund_parse.h"
 #include "tiingo.h"
 #include "yahoo.h"
+#include "parse.h"
+
+/* numbers may come as strings, and "None", "-" or "" mean missing */
+#define NUM_FLAGS (MFS_NUM_STRINGS | MFS_NUM_MISSING)
 
 #define PROV "tiingo"
 #define NY_TZ "America/New_York"
@@ -210,32 +214,6 @@ bool mfs_tiingo_parse_time(const char *s, int64_t *day, int64_t *t)
 	return true;
 }
 
-/*
- * A price or volume: a JSON number, or a numeric string. 0 with *v set,
- * 1 for absent/null, -1 for anything else.
- */
-static int get_num(const json_t *x, double *v)
-{
-	const char *s;
-	char *end;
-
-	if (!x || json_is_null(x))
-		return 1;
-	if (json_is_number(x)) {
-		*v = json_number_value(x);
-		return isfinite(*v) ? 0 : -1;
-	}
-	if (!json_is_string(x))
-		return -1;
-	s = json_string_value(x);
-	if (!*s)
-		return 1;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (*end || errno == ERANGE || !isfinite(*v))
-		return -1;
-	return 0;
-}
 
 /* Splits and dividends of an EOD row. */
 static enum mfs_err row_actions(const json_t *row, int64_t day, const char *sym,
@@ -244,10 +222,10 @@ static enum mfs_err row_actions(const json_t *row, int64_t day, const char *sym,
 	double split, div;
 	int64_t t = day * MFS_SECONDS_PER_DAY;
 
-	if (get_num(json_object_get(row, "splitFactor"), &split) == 0 && split > 0 &&
+	if (mfs_parse_number(json_object_get(row, "splitFactor"), NUM_FLAGS, &split) == 0 && split > 0 &&
 	    split != 1.0 && mfs_fetch_result_add_action(res, t, MFS_ACTION_SPLIT, split) < 0)
 		return mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", sym);
-	if (get_num(json_object_get(row, "divCash"), &div) == 0 && div != 0.0 &&
+	if (mfs_parse_number(json_object_get(row, "divCash"), NUM_FLAGS, &div) == 0 && div != 0.0 &&
 	    mfs_fetch_result_add_action(res, t, MFS_ACTION_DIVIDEND, div) < 0)
 		return mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", sym);
 	return MFS_OK;
@@ -267,7 +245,7 @@ static enum mfs_err parse_row(const json_t *row, size_t i, const char *sym, enum
 		return mfs_error_set(err, MFS_ERR_PARSE, PROV ": %s: row %zu has no valid date",
 				     sym, i);
 	for (int k = 0; k < 5; k++) {
-		int r = get_num(json_object_get(row, names[k]), &v[k]);
+		int r = mfs_parse_number(json_object_get(row, names[k]), NUM_FLAGS, &v[k]);
 
 		if (r < 0)
 			return mfs_error_set(err, MFS_ERR_PARSE,
@@ -278,7 +256,7 @@ static enum mfs_err parse_row(const json_t *row, size_t i, const char *sym, enum
 			null_price |= k < 4;
 		}
 	}
-	if (get_num(json_object_get(row, "adjClose"), &adj) != 0)
+	if (mfs_parse_number(json_object_get(row, "adjClose"), NUM_FLAGS, &adj) != 0)
 		adj = NAN;
 	/* EOD: the date as written is the trading date, whatever the suffix. */
 	b = mfs_bar_empty();
