@@ -282,12 +282,6 @@ static bool reserve(struct outbuf *b, size_t more)
 	return true;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 static void put2(char *p, unsigned v)
 {
@@ -334,7 +328,7 @@ enum mfs_err mfs_csv_render(const struct mfs_series *s, bool adj_col, char **out
 	for (size_t i = 0; i < s->n; i++) {
 		const struct mfs_bar *bar = &s->bars[i];
 		const double px[] = { bar->open, bar->high, bar->low, bar->close };
-		int64_t day = floor_div(bar->t, MFS_SECONDS_PER_DAY);
+		int64_t day = mfs_floor_div(bar->t, MFS_SECONDS_PER_DAY);
 		int64_t sod = bar->t - day * MFS_SECONDS_PER_DAY;
 		int w;
 

@@ -12,17 +12,11 @@
 /* Minutes after local midnight at which the NYSE session opens. */
 #define NYSE_OPEN_MINUTE (9 * 60 + 30)
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 /* The first day of t's week (Monday), t and result as days * 86400. */
 static int64_t week_of(int64_t t)
 {
-	int64_t day = floor_div(t, MFS_SECONDS_PER_DAY);
+	int64_t day = mfs_floor_div(t, MFS_SECONDS_PER_DAY);
 
 	/* 1970-01-01 was a Thursday: Monday-based weekday = (day + 3) mod 7 */
 	return (day - ((day % 7 + 7 + 3) % 7)) * MFS_SECONDS_PER_DAY;
@@ -34,15 +28,15 @@ static int64_t month_first_day(int64_t t)
 	int y;
 	unsigned m, d;
 
-	mfs_civil_from_days(floor_div(t, MFS_SECONDS_PER_DAY), &y, &m, &d);
+	mfs_civil_from_days(mfs_floor_div(t, MFS_SECONDS_PER_DAY), &y, &m, &d);
 	return mfs_days_from_civil(y, m, 1) * MFS_SECONDS_PER_DAY;
 }
 
 static int64_t month_of(int64_t t)
 {
-	int64_t day = floor_div(t, MFS_SECONDS_PER_DAY);
+	int64_t day = mfs_floor_div(t, MFS_SECONDS_PER_DAY);
 	/* civil-from-days (Howard Hinnant), only year and month are needed */
-	int64_t z = day + 719468, era = floor_div(z, 146097);
+	int64_t z = day + 719468, era = mfs_floor_div(z, 146097);
 	int64_t doe = z - era * 146097;
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -69,17 +63,17 @@ static int64_t bucket_of(int64_t t, enum mfs_tf tf, const struct mfs_market *mk)
 	if (tf == MFS_TF_1MO)
 		return month_of(t);
 	if (tf == MFS_TF_1D)
-		return floor_div(t, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
+		return mfs_floor_div(t, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
 	if (session_anchored(mk)) {
 		int64_t local = mfs_tz_to_local(mk->tz, t);
-		int64_t day = floor_div(local, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
+		int64_t day = mfs_floor_div(local, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
 		int64_t open = day + NYSE_OPEN_MINUTE * 60;
-		int64_t start = local >= open ? open + floor_div(local - open, step) * step
-					      : day + floor_div(local - day, step) * step;
+		int64_t start = local >= open ? open + mfs_floor_div(local - open, step) * step
+					      : day + mfs_floor_div(local - day, step) * step;
 
 		return t - (local - start);
 	}
-	return floor_div(t, step) * step;
+	return mfs_floor_div(t, step) * step;
 }
 
 int mfs_resample(const struct mfs_series *src, enum mfs_tf tf, const struct mfs_market *mk,

@@ -65,14 +65,10 @@ static void binance_map_symbol(const char *symbol, enum mfs_class cls, char *out
 		snprintf(out, outlen, "%s", symbol);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
 
 int64_t mfs_binance_bar_floor(enum mfs_tf tf, int64_t t)
 {
-	int64_t day = floor_div(t, MFS_SECONDS_PER_DAY);
+	int64_t day = mfs_floor_div(t, MFS_SECONDS_PER_DAY);
 	int y;
 	unsigned m, d;
 
@@ -85,7 +81,7 @@ int64_t mfs_binance_bar_floor(enum mfs_tf tf, int64_t t)
 	default:
 		if (mfs_tf_seconds(tf) <= 0)
 			return t;
-		return floor_div(t, mfs_tf_seconds(tf)) * mfs_tf_seconds(tf);
+		return mfs_floor_div(t, mfs_tf_seconds(tf)) * mfs_tf_seconds(tf);
 	}
 }
 
@@ -204,7 +200,7 @@ static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_t
 				     i);
 	if (open_ms > *last_open_ms)
 		*last_open_ms = open_ms;
-	mfs_format_iso8601(floor_div(open_ms, 1000), when, sizeof(when));
+	mfs_format_iso8601(mfs_floor_div(open_ms, 1000), when, sizeof(when));
 	for (int k = 0; k < 5; k++) {
 		json_t *x = json_array_get(row, (size_t)k + 1);
 		int r = mfs_parse_number(x, MFS_NUM_STRINGS, &v[k]);
@@ -229,9 +225,9 @@ static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_t
 	if (close_ms >= now_ms)
 		return MFS_OK;
 	b = mfs_bar_empty();
-	b.t = floor_div(open_ms, 1000);
+	b.t = mfs_floor_div(open_ms, 1000);
 	if (!mfs_tf_is_intraday(tf))
-		b.t = floor_div(b.t, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
+		b.t = mfs_floor_div(b.t, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
 	if (null_price) {
 		if (mfs_series_add_null(out, b.t) < 0)
 			return mfs_error_set(err, MFS_ERR_NOMEM, "binance: %s: out of memory", sym);
@@ -312,7 +308,7 @@ enum mfs_err mfs_binance_next_page(const char *symbol, int64_t start_ms, int64_t
 	/* A full page that ends before where it was asked to start would be
 	 * asked for again and again. */
 	if (last_open_ms < start_ms) {
-		mfs_format_iso8601(floor_div(start_ms, 1000), when, sizeof(when));
+		mfs_format_iso8601(mfs_floor_div(start_ms, 1000), when, sizeof(when));
 		return mfs_error_set(err, MFS_ERR_PARSE,
 				     "binance: %s: klines do not advance past %s (startTime "
 				     "ignored?)",
@@ -368,7 +364,7 @@ static enum mfs_err probe_first_trade(mfs_binance_get_fn get, struct mfs_fetch_c
 	mfs_series_init(&tmp, tf);
 	rc = get_page(get, ctx, path, sym, tf, &tmp, &first_ms, &rows, err);
 	if (rc == MFS_OK && rows > 0 && first_ms >= 0)
-		res->first_trade = floor_div(first_ms, 1000);
+		res->first_trade = mfs_floor_div(first_ms, 1000);
 	mfs_series_free(&tmp);
 	return rc;
 }

@@ -89,10 +89,6 @@ static int64_t fmp_earliest(enum mfs_class cls, enum mfs_tf tf, int64_t now)
 	return INT64_MIN;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
 
 static void format_day(int64_t day, char *out, size_t outlen)
 {
@@ -169,7 +165,7 @@ static bool surely_closed(int64_t day)
 
 bool mfs_fmp_covered(enum mfs_tf tf, int64_t from_day, int64_t oldest_local)
 {
-	int64_t oldest_day = floor_div(oldest_local, MFS_SECONDS_PER_DAY);
+	int64_t oldest_day = mfs_floor_div(oldest_local, MFS_SECONDS_PER_DAY);
 
 	for (int64_t day = from_day; day < oldest_day; day++)
 		if (!surely_closed(day))
@@ -435,7 +431,7 @@ static enum mfs_err fetch_chunk(struct fetch_state *st, int64_t from_day, int64_
 			return rc;
 		if (rows == 0 || mfs_fmp_covered(st->tf, from_day, oldest_local))
 			return MFS_OK;
-		oldest = floor_div(oldest_local, MFS_SECONDS_PER_DAY);
+		oldest = mfs_floor_div(oldest_local, MFS_SECONDS_PER_DAY);
 		if (oldest > hi) {
 			char d[16];
 
@@ -472,8 +468,8 @@ static bool window_days(const struct mfs_fetch_ctx *ctx, const struct mfs_fetch_
 	if (start >= end)
 		return false;
 	if (req->tf == MFS_TF_1D || !tz) {
-		*from_day = floor_div(start, MFS_SECONDS_PER_DAY);
-		*to_day = floor_div(end - 1, MFS_SECONDS_PER_DAY);
+		*from_day = mfs_floor_div(start, MFS_SECONDS_PER_DAY);
+		*to_day = mfs_floor_div(end - 1, MFS_SECONDS_PER_DAY);
 	} else {
 		*from_day = mfs_tz_local_day(tz, start);
 		*to_day = mfs_tz_local_day(tz, end - 1);

@@ -22,43 +22,13 @@
 #include <marketfs/provider.h>
 
 #include "fund_parse.h"
+#include "polygon.h"
 
 #define PROV "polygon"
 #define PATH_MAX_BYTES 1024
 #define KEY_MAX_BYTES 512
 #define SYMBOL_MAX_BYTES 128
 #define CURRENCY_MAX_BYTES 16
-
-/* A refusal by HTTP status, Polygon's "status" word and its message. */
-static enum mfs_err polygon_refusal(long status, const char *pstatus, const char *text,
-				    const char *sym, struct mfs_error *err)
-{
-	char s[MFS_FUND_SNIPPET_MAX + 1];
-
-	mfs_fund_snippet(text, text ? strlen(text) : 0, s, sizeof(s));
-	if (!pstatus)
-		pstatus = "";
-	if (status == 429 || mfs_fund_has(text, "exceeded the maximum requests"))
-		return mfs_error_set(err, MFS_ERR_RATE_LIMIT,
-				     PROV ": %s: rate limited (HTTP %ld: \"%s\")", sym, status, s);
-	if (status == 404 || strcmp(pstatus, "NOT_FOUND") == 0)
-		return mfs_error_set(err, MFS_ERR_NOT_FOUND, PROV ": %s: unknown ticker (HTTP %ld)",
-				     sym, status);
-	if (status == 401 || status == 403 || strcmp(pstatus, "NOT_AUTHORIZED") == 0 ||
-	    mfs_fund_has(text, "API Key"))
-		return mfs_error_set(err, MFS_ERR_PERMANENT,
-				     PROV ": %s: not authorized (HTTP %ld: \"%s\")", sym, status,
-				     s);
-	if (status >= 400 && status < 500)
-		return mfs_error_set(err, MFS_ERR_PERMANENT, PROV ": %s: HTTP %ld: \"%s\"", sym,
-				     status, s);
-	if (status == 200)
-		/* {"status":"ERROR"} without a known cause: Polygon's trouble */
-		return mfs_error_set(err, MFS_ERR_SERVER, PROV ": %s: status %s: \"%s\"", sym,
-				     *pstatus ? pstatus : "?", s);
-	return mfs_error_set(err, MFS_ERR_SERVER, PROV ": %s: unexpected HTTP %ld: \"%s\"", sym,
-			     status, s);
-}
 
 enum mfs_err mfs_polygon_parse_ticker(long status, const char *body, size_t len, const char *symbol,
 				      json_t *fields, json_t **raw, struct mfs_error *err)
@@ -77,7 +47,7 @@ enum mfs_err mfs_polygon_parse_ticker(long status, const char *body, size_t len,
 		if (status == 200)
 			return mfs_error_set(err, MFS_ERR_PARSE,
 					     PROV ": %s: answer is not JSON: \"%s\"", sym, s);
-		return polygon_refusal(status, NULL, s, sym, err);
+		return mfs_polygon_refusal(status, NULL, s, sym, err);
 	}
 	rc = mfs_fund_load(PROV, sym, status, body, len, &root, err);
 	if (rc != MFS_OK)
@@ -89,7 +59,7 @@ enum mfs_err mfs_polygon_parse_ticker(long status, const char *body, size_t len,
 	r = json_object_get(root, "results");
 	if (status != 200 ||
 	    (pstatus && strcmp(pstatus, "OK") != 0 && strcmp(pstatus, "DELAYED") != 0)) {
-		rc = polygon_refusal(status, pstatus, text, sym, err);
+		rc = mfs_polygon_refusal(status, pstatus, text, sym, err);
 		goto out;
 	}
 	if (!r || json_is_null(r)) {

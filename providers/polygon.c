@@ -253,12 +253,13 @@ int mfs_polygon_add_key(char *path, size_t outlen, const char *ekey)
 /* ---- parsing ------------------------------------------------------------ */
 
 /* A refusal by HTTP status, Polygon's "status" word and its message. */
-static enum mfs_err refusal(long status, const char *pstatus, const char *text, const char *sym,
-			    struct mfs_error *err)
+enum mfs_err mfs_polygon_refusal(long status, const char *pstatus, const char *text,
+				 const char *sym, struct mfs_error *err)
 {
-	char s[MFS_HTTP_SNIPPET_MAX + 1];
+	char s[MFS_FUND_SNIPPET_MAX + 1];
 
-	mfs_http_body_snippet(text, text ? strlen(text) : 0, s, sizeof(s));
+	/* quoted in the message: the fundamentals excerpt turns '"' into '?' */
+	mfs_fund_snippet(text, text ? strlen(text) : 0, s, sizeof(s));
 	if (!pstatus)
 		pstatus = "";
 	if (status == 429 || mfs_fund_has(text, "exceeded the maximum requests"))
@@ -284,22 +285,18 @@ static enum mfs_err refusal(long status, const char *pstatus, const char *text, 
 			     status, s);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
 
 /* The bar's t from Polygon's start-of-window ms (see the top of the file). */
 static int64_t bar_time(int64_t t_ms, enum mfs_class cls, enum mfs_tf tf,
 			const struct mfs_tz *ny)
 {
-	int64_t s = floor_div(t_ms, 1000);
+	int64_t s = mfs_floor_div(t_ms, 1000);
 
 	if (mfs_tf_is_intraday(tf))
 		return s;
 	if (cls == MFS_CLASS_STOCK || cls == MFS_CLASS_INDEX)
 		return mfs_tz_local_day(ny, s) * MFS_SECONDS_PER_DAY;
-	return floor_div(s, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
+	return mfs_floor_div(s, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
 }
 
 
@@ -408,7 +405,7 @@ enum mfs_err mfs_polygon_parse_aggs(long http_status, const char *body, size_t l
 		if (http_status == 200)
 			return mfs_error_set(err, MFS_ERR_PARSE,
 					     PROV ": %s: answer is not JSON: \"%s\"", sym, snip);
-		return refusal(http_status, NULL, snip, sym, err);
+		return mfs_polygon_refusal(http_status, NULL, snip, sym, err);
 	}
 	rc = mfs_fund_load(PROV, sym, http_status, body, len, &root, err);
 	if (rc != MFS_OK)
@@ -419,7 +416,7 @@ enum mfs_err mfs_polygon_parse_aggs(long http_status, const char *body, size_t l
 		text = json_string_value(json_object_get(root, "message"));
 	if (http_status != 200 || !json_is_object(root) ||
 	    (pstatus && strcmp(pstatus, "OK") != 0 && strcmp(pstatus, "DELAYED") != 0)) {
-		rc = refusal(http_status, pstatus, text, sym, err);
+		rc = mfs_polygon_refusal(http_status, pstatus, text, sym, err);
 		goto out;
 	}
 	results = json_object_get(root, "results");

@@ -83,4 +83,14 @@ enum mfs_err mfs_polygon_fetch_with(mfs_polygon_get_fn get, struct mfs_fetch_ctx
 				    const char *key, const struct mfs_fetch_req *req,
 				    struct mfs_fetch_result *res, struct mfs_error *err);
 
+/*
+ * A refusal, for bars and fundamentals alike, by HTTP status, Polygon's
+ * "status" word (may be NULL) and its message (may be NULL): 429 or "exceeded
+ * the maximum requests" RATE_LIMIT; 401/403, NOT_AUTHORIZED, "not entitled",
+ * "plan doesn't include" or an API key complaint PERMANENT; 404/NOT_FOUND
+ * NOT_FOUND; other 4xx PERMANENT; the rest SERVER.
+ */
+enum mfs_err mfs_polygon_refusal(long status, const char *pstatus, const char *text,
+				 const char *sym, struct mfs_error *err);
+
 #endif

@@ -81,9 +81,10 @@ int64_t mfs_year_start(int y)
 	return mfs_days_from_civil(y, 1, 1) * MFS_SECONDS_PER_DAY;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
+int64_t mfs_floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
+
 	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
@@ -92,13 +93,13 @@ int mfs_year_of(int64_t t)
 	int y;
 	unsigned m, d;
 
-	mfs_civil_from_days(floor_div(t, MFS_SECONDS_PER_DAY), &y, &m, &d);
+	mfs_civil_from_days(mfs_floor_div(t, MFS_SECONDS_PER_DAY), &y, &m, &d);
 	return y;
 }
 
 void mfs_format_iso8601(int64_t t, char *buf, size_t len)
 {
-	int64_t days = floor_div(t, MFS_SECONDS_PER_DAY);
+	int64_t days = mfs_floor_div(t, MFS_SECONDS_PER_DAY);
 	int64_t sod = t - days * MFS_SECONDS_PER_DAY;
 	int y;
 	unsigned m, d;

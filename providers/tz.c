@@ -227,12 +227,6 @@ static int64_t rule_local(const struct tz_rule *r, int y)
 	return day * MFS_SECONDS_PER_DAY + r->secs;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 static int32_t footer_offset(const struct mfs_tz *tz, int64_t t)
 {
@@ -274,7 +268,7 @@ int64_t mfs_tz_to_local(const struct mfs_tz *tz, int64_t t)
 
 int64_t mfs_tz_local_day(const struct mfs_tz *tz, int64_t t)
 {
-	return floor_div(mfs_tz_to_local(tz, t), MFS_SECONDS_PER_DAY);
+	return mfs_floor_div(mfs_tz_to_local(tz, t), MFS_SECONDS_PER_DAY);
 }
 
 /*

@@ -308,15 +308,11 @@ static int get_array(json_t *obj, const char *name, size_t n, json_t **out)
 	return 0;
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
 
 /* Seconds since local midnight of a local wall-clock second. */
 static int64_t sec_of_day(int64_t local)
 {
-	return local - floor_div(local, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
+	return local - mfs_floor_div(local, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
 }
 
 /*
@@ -327,7 +323,7 @@ static int64_t sec_of_day(int64_t local)
  */
 static int64_t session_day(const struct mfs_tz *tz, int64_t ts)
 {
-	int64_t day = tz ? mfs_tz_local_day(tz, ts) : floor_div(ts, MFS_SECONDS_PER_DAY);
+	int64_t day = tz ? mfs_tz_local_day(tz, ts) : mfs_floor_div(ts, MFS_SECONDS_PER_DAY);
 	int64_t sod = sec_of_day(tz ? mfs_tz_to_local(tz, ts) : ts);
 	int64_t hour = sod / 3600, minute = sod / 60 % 60;
 

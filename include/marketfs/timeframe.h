@@ -34,6 +34,9 @@ bool mfs_tf_is_intraday(enum mfs_tf tf);
 
 #define MFS_SECONDS_PER_DAY 86400LL
 
+/* a / b rounded toward minus infinity (times before 1970 are negative). */
+int64_t mfs_floor_div(int64_t a, int64_t b);
+
 /* Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant). */
 int64_t mfs_days_from_civil(int y, unsigned m, unsigned d);
 void mfs_civil_from_days(int64_t days, int *y, unsigned *m, unsigned *d);
