@@ -11,11 +11,13 @@
  * provider.c's job, where the rate limiter lives.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -396,20 +398,15 @@ int mfs_http_urlencode(const char *s, char *out, size_t outlen)
 	return (int)o;
 }
 
-enum mfs_err mfs_http_get(struct mfs_http *h, const struct mfs_http_request *req,
-			  struct mfs_http_response *resp, struct mfs_error *err)
+/*
+ * What every GET checks before it is sent: not shutting down, https (plain
+ * http only to loopback or with allow_insecure), the deadline not passed
+ * (*timeout_ms: what is left of it, 0 for none).
+ */
+static enum mfs_err check_request(struct mfs_http *h, const struct mfs_http_request *req,
+				  const char *redacted, long *timeout_ms, struct mfs_error *err)
 {
-	struct body b = { .max = req->max_body_bytes ? req->max_body_bytes
-						     : (size_t)MFS_HTTP_MAX_BODY_BYTES };
-	struct curl_slist *hdrs = NULL;
-	char redacted[1024];
-	enum mfs_err rc = MFS_OK;
-	CURL *c = h->curl;
-
-	memset(resp, 0, sizeof(*resp));
-	resp->retry_after_s = -1;
-	mfs_http_redact(req->url, redacted, sizeof(redacted));
-
+	*timeout_ms = 0;
 	if (mfs_http_aborted(h))
 		return mfs_error_set(err, MFS_ERR_CANCELLED, "not sent: shutting down");
 	if (strncmp(req->url, "https://", 8) != 0) {
@@ -422,26 +419,33 @@ enum mfs_err mfs_http_get(struct mfs_http *h, const struct mfs_http_request *req
 					     "use https or set allow_insecure = true",
 					     redacted);
 	}
-
-	long timeout_ms = 0;
 	if (req->deadline_ms) {
-		timeout_ms = (long)(req->deadline_ms - mfs_now_ms());
-		if (timeout_ms <= 0)
+		*timeout_ms = (long)(req->deadline_ms - mfs_now_ms());
+		if (*timeout_ms <= 0)
 			return mfs_error_set(err, MFS_ERR_TIMEOUT, "deadline passed before %s",
 					     redacted);
 	}
+	return MFS_OK;
+}
 
+/*
+ * The options of every GET but where the body goes. Redirects may lead to
+ * plain http only from a loopback URL (the mock redirects to itself).
+ */
+static void set_options(CURL *c, struct mfs_http *h, const struct mfs_http_request *req,
+			struct mfs_http_response *resp, long timeout_ms)
+{
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+			 mfs_http_is_loopback(req->url) ? "http,https" : "https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip, deflate, br as built */
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)MFS_HTTP_CONNECT_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)MFS_HTTP_LOW_SPEED_BYTES);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)MFS_HTTP_LOW_SPEED_TIME_S);
@@ -449,44 +453,79 @@ enum mfs_err mfs_http_get(struct mfs_http *h, const struct mfs_http_request *req
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_USERAGENT,
 			 req->user_agent ? req->user_agent : "marketfs/" MFS_VERSION);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	if (req->headers) {
-		for (const char *const *hp = req->headers; *hp; hp++) {
-			struct curl_slist *n = curl_slist_append(hdrs, *hp);
-			if (!n) {
-				rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			hdrs = n;
-		}
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	}
+}
 
-	CURLcode cc = curl_easy_perform(c);
+/* The request's extra headers, as a list set on c (*hdrs: the caller frees it). */
+static enum mfs_err set_headers(CURL *c, const struct mfs_http_request *req,
+				struct curl_slist **hdrs, struct mfs_error *err)
+{
+	for (const char *const *hp = req->headers; hp && *hp; hp++) {
+		struct curl_slist *n = curl_slist_append(*hdrs, *hp);
+
+		if (!n)
+			return mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
+		*hdrs = n;
+	}
+	if (*hdrs)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+	return MFS_OK;
+}
+
+/* A failed transfer: a body over its cap (max), a local write error, or libcurl's reason. */
+static enum mfs_err transfer_error(CURLcode cc, bool too_big, size_t max, int io_errno,
+				   const char *redacted, struct mfs_error *err)
+{
+	if (too_big)
+		return mfs_error_set(err, MFS_ERR_PARSE, "answer from %s is larger than %zu bytes",
+				     redacted, max);
+	if (io_errno)
+		return mfs_error_set(err, MFS_ERR_IO, "%s: cannot write the download: %s",
+				     redacted, strerror(io_errno));
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return mfs_error_set(err, MFS_ERR_CANCELLED, "%s: abandoned: shutting down",
+				     redacted);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return mfs_error_set(err, MFS_ERR_TIMEOUT, "%s: %s", redacted,
+				     curl_easy_strerror(cc));
+	return mfs_error_set(err, MFS_ERR_TRANSPORT, "%s: %s", redacted, curl_easy_strerror(cc));
+}
+
+enum mfs_err mfs_http_get(struct mfs_http *h, const struct mfs_http_request *req,
+			  struct mfs_http_response *resp, struct mfs_error *err)
+{
+	struct body b = { .max = req->max_body_bytes ? req->max_body_bytes
+						     : (size_t)MFS_HTTP_MAX_BODY_BYTES };
+	struct curl_slist *hdrs = NULL;
+	char redacted[1024], *ct = NULL;
+	long timeout_ms;
+	enum mfs_err rc;
+	CURL *c = h->curl;
+	CURLcode cc;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->retry_after_s = -1;
+	mfs_http_redact(req->url, redacted, sizeof(redacted));
+	rc = check_request(h, req, redacted, &timeout_ms, err);
+	if (rc != MFS_OK)
+		return rc;
+	set_options(c, h, req, resp, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* gzip, deflate, br as built */
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	rc = set_headers(c, req, &hdrs, err);
+	if (rc != MFS_OK)
+		goto out;
+	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (cc != CURLE_OK) {
-		if (b.too_big)
-			rc = mfs_error_set(err, MFS_ERR_PARSE,
-					   "answer from %s is larger than %zu bytes", redacted,
-					   b.max);
-		else if (cc == CURLE_ABORTED_BY_CALLBACK)
-			rc = mfs_error_set(err, MFS_ERR_CANCELLED, "%s: abandoned: shutting down",
-					   redacted);
-		else if (cc == CURLE_OPERATION_TIMEDOUT)
-			rc = mfs_error_set(err, MFS_ERR_TIMEOUT, "%s: %s", redacted,
-					   curl_easy_strerror(cc));
-		else
-			rc = mfs_error_set(err, MFS_ERR_TRANSPORT, "%s: %s", redacted,
-					   curl_easy_strerror(cc));
+		rc = transfer_error(cc, b.too_big, b.max, 0, redacted, err);
 		goto out;
 	}
-	char *ct = NULL;
 	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
 		snprintf(resp->content_type, sizeof(resp->content_type), "%s", ct);
 	if (!b.buf) {
@@ -507,9 +546,6 @@ out:
 }
 
 /* ---- GET into a file descriptor (large archives) ---- */
-
-#include <errno.h>
-#include <unistd.h>
 
 #define FD_ERROR_BODY_MAX 65536
 
@@ -556,55 +592,6 @@ static size_t on_body_fd(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-static enum mfs_err fd_transfer_error(CURLcode cc, const struct fd_sink *s, const char *redacted,
-				      struct mfs_error *err)
-{
-	if (s->too_big || s->error_body.too_big)
-		return mfs_error_set(err, MFS_ERR_PARSE, "answer from %s is larger than %zu bytes",
-				     redacted, s->too_big ? s->max : s->error_body.max);
-	if (s->io_errno)
-		return mfs_error_set(err, MFS_ERR_IO, "%s: cannot write the download: %s",
-				     redacted, strerror(s->io_errno));
-	if (cc == CURLE_ABORTED_BY_CALLBACK)
-		return mfs_error_set(err, MFS_ERR_CANCELLED, "%s: abandoned: shutting down",
-				     redacted);
-	if (cc == CURLE_OPERATION_TIMEDOUT)
-		return mfs_error_set(err, MFS_ERR_TIMEOUT, "%s: %s", redacted,
-				     curl_easy_strerror(cc));
-	return mfs_error_set(err, MFS_ERR_TRANSPORT, "%s: %s", redacted, curl_easy_strerror(cc));
-}
-
-static void fd_set_options(CURL *c, const struct mfs_http_request *req, struct fd_sink *s,
-			   struct mfs_http_response *resp, struct mfs_http *h, long timeout_ms)
-{
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	/* The mock redirects to itself over plain http; the real host to https. */
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-			 mfs_http_is_loopback(req->url) ? "http,https" : "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)MFS_HTTP_CONNECT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)MFS_HTTP_LOW_SPEED_BYTES);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)MFS_HTTP_LOW_SPEED_TIME_S);
-	if (timeout_ms)
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(c, CURLOPT_USERAGENT,
-			 req->user_agent ? req->user_agent : "marketfs/" MFS_VERSION);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body_fd);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-}
-
 enum mfs_err mfs_http_get_fd(struct mfs_http *h, const struct mfs_http_request *req, int fd,
 			     struct mfs_http_response *resp, struct mfs_error *err)
 {
@@ -612,44 +599,27 @@ enum mfs_err mfs_http_get_fd(struct mfs_http *h, const struct mfs_http_request *
 			     .error_body = { .max = FD_ERROR_BODY_MAX } };
 	struct curl_slist *hdrs = NULL;
 	char redacted[1024], *ct = NULL;
-	enum mfs_err rc = MFS_OK;
-	long timeout_ms = 0;
+	long timeout_ms;
+	enum mfs_err rc;
 	CURLcode cc;
 
 	memset(resp, 0, sizeof(*resp));
 	resp->retry_after_s = -1;
 	mfs_http_redact(req->url, redacted, sizeof(redacted));
-	if (mfs_http_aborted(h))
-		return mfs_error_set(err, MFS_ERR_CANCELLED, "not sent: shutting down");
-	if (strncmp(req->url, "https://", 8) != 0 &&
-	    (strncmp(req->url, "http://", 7) != 0 ||
-	     (!req->allow_insecure && !mfs_http_is_loopback(req->url))))
-		return mfs_error_set(err, MFS_ERR_INVALID,
-				     "refusing %s: https only (plain http to loopback or with "
-				     "allow_insecure = true)",
-				     redacted);
-	if (req->deadline_ms) {
-		timeout_ms = (long)(req->deadline_ms - mfs_now_ms());
-		if (timeout_ms <= 0)
-			return mfs_error_set(err, MFS_ERR_TIMEOUT, "deadline passed before %s",
-					     redacted);
-	}
-	fd_set_options(h->curl, req, &s, resp, h, timeout_ms);
-	for (const char *const *hp = req->headers; hp && *hp; hp++) {
-		struct curl_slist *n = curl_slist_append(hdrs, *hp);
-
-		if (!n) {
-			rc = mfs_error_set(err, MFS_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		hdrs = n;
-	}
-	if (hdrs)
-		curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
+	rc = check_request(h, req, redacted, &timeout_ms, err);
+	if (rc != MFS_OK)
+		return rc;
+	set_options(h->curl, h, req, resp, timeout_ms);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body_fd);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &s);
+	rc = set_headers(h->curl, req, &hdrs, err);
+	if (rc != MFS_OK)
+		goto out;
 	cc = curl_easy_perform(h->curl);
 	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (cc != CURLE_OK) {
-		rc = fd_transfer_error(cc, &s, redacted, err);
+		rc = transfer_error(cc, s.too_big || s.error_body.too_big,
+				    s.too_big ? s.max : s.error_body.max, s.io_errno, redacted, err);
 		goto out;
 	}
 	if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
