@@ -431,18 +431,12 @@ static enum mfs_err parse_row(const char *key, json_t *row, const char *sym, enu
 			null_price |= k < 4;
 		}
 	}
-	if (null_price)
-		return mfs_series_add_null(out, b.t) < 0
-			       ? mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", sym)
-			       : MFS_OK;
 	b.open = v[0];
 	b.high = v[1];
 	b.low = v[2];
 	b.close = v[3];
 	b.volume = v[4];
-	if (mfs_series_append(out, &b) < 0)
-		return mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", sym);
-	return MFS_OK;
+	return mfs_parse_add_bar(out, &b, null_price, PROV, sym, err);
 }
 
 /* "Time Series (5min)" / "Time Series (Daily)": the key tf's answer uses. */

@@ -228,19 +228,12 @@ static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_t
 	b.t = mfs_floor_div(open_ms, 1000);
 	if (!mfs_tf_is_intraday(tf))
 		b.t = mfs_floor_div(b.t, MFS_SECONDS_PER_DAY) * MFS_SECONDS_PER_DAY;
-	if (null_price) {
-		if (mfs_series_add_null(out, b.t) < 0)
-			return mfs_error_set(err, MFS_ERR_NOMEM, "binance: %s: out of memory", sym);
-		return MFS_OK;
-	}
 	b.open = v[0];
 	b.high = v[1];
 	b.low = v[2];
 	b.close = v[3];
 	b.volume = v[4];
-	if (mfs_series_append(out, &b) < 0)
-		return mfs_error_set(err, MFS_ERR_NOMEM, "binance: %s: out of memory", sym);
-	return MFS_OK;
+	return mfs_parse_add_bar(out, &b, null_price, "binance", sym, err);
 }
 
 enum mfs_err mfs_binance_parse_klines(long http_status, const char *body, size_t len,

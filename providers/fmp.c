@@ -273,19 +273,12 @@ static enum mfs_err parse_row(json_t *row, size_t i, const char *sym, enum mfs_t
 		b.t = day * MFS_SECONDS_PER_DAY;
 	else
 		b.t = mfs_tz_from_local(tz, day * MFS_SECONDS_PER_DAY + sod, NULL);
-	if (null_price) {
-		if (mfs_series_add_null(out, b.t) < 0)
-			return mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", sym);
-		return MFS_OK;
-	}
 	b.open = v[0];
 	b.high = v[1];
 	b.low = v[2];
 	b.close = v[3];
 	b.volume = v[4];
-	if (mfs_series_append(out, &b) < 0)
-		return mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", sym);
-	return MFS_OK;
+	return mfs_parse_add_bar(out, &b, null_price, PROV, sym, err);
 }
 
 /* The rows of an answer: the array itself or the legacy "historical" (NULL: {}). */

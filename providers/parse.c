@@ -44,3 +44,13 @@ int mfs_parse_number(const json_t *x, unsigned flags, double *v)
 		return -1;
 	return 0;
 }
+
+enum mfs_err mfs_parse_add_bar(struct mfs_series *out, const struct mfs_bar *b, bool null_price,
+			       const char *prov, const char *sym, struct mfs_error *err)
+{
+	int r = null_price ? mfs_series_add_null(out, b->t) : mfs_series_append(out, b);
+
+	if (r < 0)
+		return mfs_error_set(err, MFS_ERR_NOMEM, "%s: %s: out of memory", prov, sym);
+	return MFS_OK;
+}

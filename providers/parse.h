@@ -8,6 +8,9 @@
 
 #include <jansson.h>
 
+#include <marketfs/err.h>
+#include <marketfs/series.h>
+
 /* "", "None", "null", "-", "N/A" ...: how providers spell a missing value. */
 bool mfs_parse_is_missing(const char *s);
 
@@ -24,5 +27,13 @@ bool mfs_parse_is_missing(const char *s);
  * around a number, out of range, not finite).
  */
 int mfs_parse_number(const json_t *x, unsigned flags, double *v);
+
+/*
+ * Append the bar *b to out, or, when one of its prices was missing
+ * (null_price), count a null row at its time instead (the validator
+ * reports them). Errors name prov and sym.
+ */
+enum mfs_err mfs_parse_add_bar(struct mfs_series *out, const struct mfs_bar *b, bool null_price,
+			       const char *prov, const char *sym, struct mfs_error *err);
 
 #endif

@@ -347,18 +347,12 @@ static enum mfs_err parse_bar(json_t *row, size_t i, const char *sym, enum mfs_c
 	}
 	b = mfs_bar_empty();
 	b.t = bar_time(t_ms, cls, tf, ny);
-	if (null_price)
-		return mfs_series_add_null(out, b.t) < 0
-			       ? mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", sym)
-			       : MFS_OK;
 	b.open = v[0];
 	b.high = v[1];
 	b.low = v[2];
 	b.close = v[3];
 	b.volume = v[4];
-	if (mfs_series_append(out, &b) < 0)
-		return mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", sym);
-	return MFS_OK;
+	return mfs_parse_add_bar(out, &b, null_price, PROV, sym, err);
 }
 
 static enum mfs_err parse_results(json_t *results, const char *sym, enum mfs_class cls,

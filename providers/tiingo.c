@@ -267,19 +267,13 @@ static enum mfs_err parse_row(const json_t *row, size_t i, const char *sym, enum
 		if (rc != MFS_OK)
 			return rc;
 	}
-	if (null_price)
-		return mfs_series_add_null(&res->series, b.t) < 0
-			       ? mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", sym)
-			       : MFS_OK;
 	b.open = v[0];
 	b.high = v[1];
 	b.low = v[2];
 	b.close = v[3];
 	b.volume = v[4];
 	b.adj_close = adj;
-	if (mfs_series_append(&res->series, &b) < 0)
-		return mfs_error_set(err, MFS_ERR_NOMEM, PROV ": %s: out of memory", sym);
-	return MFS_OK;
+	return mfs_parse_add_bar(&res->series, &b, null_price, PROV, sym, err);
 }
 
 /*
