@@ -146,11 +146,6 @@ enum mfs_class mfs_cache_classify(struct mfs_cache *c, const char *symbol)
 	return mfs_providers_classify(c->provs, symbol);
 }
 
-enum mfs_class mfs_cache_class(struct mfs_cache *c, const char *symbol)
-{
-	return mfs_cache_classify(c, symbol);
-}
-
 /* ---- file state -------------------------------------------------------- */
 
 /* Verify a pair and fill m (outside memo_mu: it may hash a large file). */

@@ -151,7 +151,6 @@ struct mfs_cache {
 	struct mfs_sched *sched;
 };
 
-enum mfs_class mfs_cache_classify(struct mfs_cache *c, const char *symbol);
 
 /*
  * One way to get a timeframe's bars: a provider and the timeframe it is

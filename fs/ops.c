@@ -278,13 +278,13 @@ static int resolve(struct mfs_fs *fs, const struct mfs_node *parent, const char 
 			return 0;
 		}
 		if (strcmp(name, MFS_FUND_DIR) == 0 &&
-		    mfs_cache_class(fs->cache, parent->symbol) == MFS_CLASS_STOCK) {
+		    mfs_cache_classify(fs->cache, parent->symbol) == MFS_CLASS_STOCK) {
 			*kind = MFS_NODE_FUND;
 			return 0;
 		}
 		*year = mfs_vfile_lookup(MFS_VSCOPE_SYMBOL, name);
 		if (*year < 0 || (*year == MFS_VFILE_ACTIONS &&
-				  mfs_cache_class(fs->cache, parent->symbol) != MFS_CLASS_STOCK))
+				  mfs_cache_classify(fs->cache, parent->symbol) != MFS_CLASS_STOCK))
 			return -1;
 		*kind = MFS_NODE_VFILE;
 		return 0;
@@ -505,7 +505,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		for (int tf = 0; tf < MFS_TF__COUNT; tf++)
 			fail |= dirbuf_add(req, b, mfs_tf_name((enum mfs_tf)tf), UNKNOWN_INO,
 					   DIR_MODE);
-		bool stock = mfs_cache_class(fs->cache, n->symbol) == MFS_CLASS_STOCK;
+		bool stock = mfs_cache_classify(fs->cache, n->symbol) == MFS_CLASS_STOCK;
 		if (stock)
 			fail |= dirbuf_add(req, b, MFS_FUND_DIR, UNKNOWN_INO, DIR_MODE);
 		for (int i = 0; i < MFS_VFILE__COUNT; i++)

@@ -164,7 +164,7 @@ enum mfs_err mfs_cache_combined_json(struct mfs_cache *c, const char *symbol, ch
 enum mfs_err mfs_cache_actions_csv(struct mfs_cache *c, const char *symbol, char **out,
 				   size_t *len, struct mfs_error *err);
 /* The symbol's asset class ([symbols] overrides, else its form). */
-enum mfs_class mfs_cache_class(struct mfs_cache *c, const char *symbol);
+enum mfs_class mfs_cache_classify(struct mfs_cache *c, const char *symbol);
 enum mfs_err mfs_cache_info_json(struct mfs_cache *c, const char *symbol, char **out,
 				 size_t *len, struct mfs_error *err);
 enum mfs_err mfs_cache_symbols_json(struct mfs_cache *c, char **out, size_t *len,
