@@ -20,7 +20,6 @@
 #include "cache/store.h"
 
 #define ACTIONS_MAX_BYTES (4u << 20)
-#define SIDECAR_MAX_BYTES (1u << 20)
 
 static const char *type_name(enum mfs_action_type t)
 {
@@ -256,7 +255,7 @@ static bool make_stale(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, 
 	if (!sc || mfs_store_path(&c->store, symbol, tf, year, MFS_FILE_SIDECAR, path,
 				  sizeof(path)) < 0)
 		goto out;
-	if (mfs_store_read(path, SIDECAR_MAX_BYTES, &text, &len, &err) != MFS_OK ||
+	if (mfs_store_read(path, MFS_SIDECAR_MAX_BYTES, &text, &len, &err) != MFS_OK ||
 	    mfs_sidecar_parse(text, len, sc, &err) != MFS_OK)
 		goto out;
 	if (sc->last_updated >= ex_t || (sc->rows && sc->first_t >= ex_t) ||

@@ -30,7 +30,6 @@
 #include "cache/market.h"
 
 #define MEMO_BUCKETS 4096
-#define SIDECAR_MAX_BYTES (1 << 20)
 
 struct memo {
 	struct memo *next;
@@ -159,7 +158,7 @@ static void verify(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, int 
 	struct mfs_error err = { 0 };
 
 	m->valid = false;
-	if (mfs_store_read(spath, SIDECAR_MAX_BYTES, &text, &len, &err) != MFS_OK ||
+	if (mfs_store_read(spath, MFS_SIDECAR_MAX_BYTES, &text, &len, &err) != MFS_OK ||
 	    mfs_sidecar_parse(text, len, &sc, &err) != MFS_OK) {
 		mfs_warn("%s: %s; the pair will be fetched again", spath, err.msg);
 		goto out;
@@ -370,7 +369,7 @@ static int year_status(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, 
 		       char *why, size_t whylen)
 {
 	enum mfs_class cls;
-	struct mfs_attempt att[2 * MFS_PROV__COUNT];
+	struct mfs_attempt att[MFS_MAX_ATTEMPTS];
 	unsigned n;
 	int64_t now = mfs_wall_now();
 	int cur = mfs_year_of(now);
@@ -393,7 +392,7 @@ static int year_status(struct mfs_cache *c, const char *symbol, enum mfs_tf tf, 
 	}
 	/* only for years not cached: the chain costs more than a stat */
 	cls = mfs_cache_classify(c, symbol);
-	n = mfs_cache_attempts(c, cls, tf, att, 2 * MFS_PROV__COUNT);
+	n = mfs_cache_attempts(c, cls, tf, att, MFS_MAX_ATTEMPTS);
 	if (n == 0) {
 		snprintf(why, whylen, "%s/%s/%d: no enabled provider serves %s at %s", symbol,
 			 mfs_tf_name(tf), y, mfs_class_name(cls), mfs_tf_name(tf));

@@ -168,6 +168,8 @@ struct mfs_attempt {
 enum mfs_err mfs_cache_install_answer(struct mfs_cache *c, const char *symbol, enum mfs_tf tf,
 				      struct mfs_provider *prov, struct mfs_fetch_result *res,
 				      struct mfs_error *err);
+/* At most this many attempts: every provider natively and from a finer timeframe. */
+#define MFS_MAX_ATTEMPTS (2 * MFS_PROV__COUNT)
 /* The ordered attempts for (cls, tf): the mirror, then the chain (fill.c). */
 unsigned mfs_cache_attempts(struct mfs_cache *c, enum mfs_class cls, enum mfs_tf tf,
 			    struct mfs_attempt *out, unsigned max);

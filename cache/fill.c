@@ -44,7 +44,6 @@
 #include "cache/validate.h"
 #include "providers/mirror.h"
 
-#define MAX_CHAIN 16
 
 /* ---- planning ---------------------------------------------------------- */
 
@@ -56,9 +55,9 @@ static bool is_mirror(const struct mfs_provider *p)
 unsigned mfs_cache_attempts(struct mfs_cache *c, enum mfs_class cls, enum mfs_tf tf,
 			    struct mfs_attempt *out, unsigned max)
 {
-	struct mfs_provider *chain[MAX_CHAIN];
+	struct mfs_provider *chain[MFS_MAX_ATTEMPTS];
 	enum mfs_tf finer = mfs_providers_finer_tf(c->provs, cls, tf);
-	unsigned k = mfs_providers_chain(c->provs, cls, tf, chain, MAX_CHAIN), n = 0, native;
+	unsigned k = mfs_providers_chain(c->provs, cls, tf, chain, MFS_MAX_ATTEMPTS), n = 0, native;
 
 	/* the mirror, then whoever serves tf natively */
 	for (unsigned i = 0; i < k && n < max; i++)
@@ -71,7 +70,7 @@ unsigned mfs_cache_attempts(struct mfs_cache *c, enum mfs_class cls, enum mfs_tf
 	 * already asked: the whole chain when nobody serves tf natively, a
 	 * failover path (1w from Tiingo's days when Yahoo fails) otherwise.
 	 */
-	k = mfs_providers_chain(c->provs, cls, finer, chain, MAX_CHAIN);
+	k = mfs_providers_chain(c->provs, cls, finer, chain, MFS_MAX_ATTEMPTS);
 	for (unsigned i = 0; i < k && n < max; i++) {
 		bool asked = is_mirror(chain[i]);
 		for (unsigned a = 0; a < native && !asked; a++)
@@ -110,8 +109,8 @@ static enum mfs_err plan(struct mfs_cache *c, struct job *j, const struct mfs_fi
 			 int64_t last_t, struct mfs_error *err)
 {
 	enum mfs_class cls = mfs_cache_classify(c, j->symbol);
-	struct mfs_attempt att[MAX_CHAIN];
-	unsigned n = mfs_cache_attempts(c, cls, j->tf, att, MAX_CHAIN);
+	struct mfs_attempt att[MFS_MAX_ATTEMPTS];
+	unsigned n = mfs_cache_attempts(c, cls, j->tf, att, MFS_MAX_ATTEMPTS);
 	const struct mfs_attempt *f = first_fetcher(att, n);
 	int64_t now = mfs_wall_now();
 	int cur = mfs_year_of(now);
@@ -351,8 +350,8 @@ struct kept {
 static void run_bars_job_locked_file(struct mfs_cache *c, struct job *j, struct mfs_http *http)
 {
 	enum mfs_class cls = mfs_cache_classify(c, j->symbol);
-	struct mfs_attempt att[MAX_CHAIN];
-	unsigned n = mfs_cache_attempts(c, cls, j->tf, att, MAX_CHAIN);
+	struct mfs_attempt att[MFS_MAX_ATTEMPTS];
+	unsigned n = mfs_cache_attempts(c, cls, j->tf, att, MFS_MAX_ATTEMPTS);
 	struct fetch_report rep = { 0 };
 	struct mfs_fetch_result res;
 	struct mfs_error err = { 0 };

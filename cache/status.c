@@ -19,7 +19,6 @@
 #include "cache/cache_impl.h"
 #include "cache/sidecar.h"
 
-#define MAX_CHAIN 16
 #define JOB_VIEWS 64
 
 static json_t *iso_or_null(int64_t t)
@@ -71,7 +70,7 @@ static json_t *symbol_object(struct mfs_cache *c, const char *symbol)
 	json_t *o = json_object(), *map = json_object(), *chains = json_object(),
 	       *years = json_object(), *fund = json_array();
 	struct mfs_index_symbol s = { .close_minute = -1 };
-	struct mfs_provider *chain[MAX_CHAIN];
+	struct mfs_provider *chain[MFS_MAX_ATTEMPTS];
 
 	json_object_set_new(o, "symbol", json_string(symbol));
 	json_object_set_new(o, "class", json_string(mfs_class_name(cls)));
@@ -88,8 +87,8 @@ static json_t *symbol_object(struct mfs_cache *c, const char *symbol)
 	json_t *derived = json_object();
 	for (int tf = 0; tf < MFS_TF__COUNT; tf++) {
 		json_t *a = json_array();
-		struct mfs_attempt att[MAX_CHAIN];
-		unsigned n = mfs_cache_attempts(c, cls, (enum mfs_tf)tf, att, MAX_CHAIN);
+		struct mfs_attempt att[MFS_MAX_ATTEMPTS];
+		unsigned n = mfs_cache_attempts(c, cls, (enum mfs_tf)tf, att, MFS_MAX_ATTEMPTS);
 		for (unsigned i = 0; i < n; i++) {
 			json_array_append_new(a, json_string(mfs_provider_get_name(att[i].p)));
 			if (att[i].tf != (enum mfs_tf)tf)
@@ -104,7 +103,7 @@ static json_t *symbol_object(struct mfs_cache *c, const char *symbol)
 	/* timeframes built from a finer one: by every provider when nobody
 	 * serves them natively, else by the providers after the native ones */
 	json_object_set_new(o, "derived_from", derived);
-	unsigned n = mfs_providers_fundamentals_chain(c->provs, cls, chain, MAX_CHAIN);
+	unsigned n = mfs_providers_fundamentals_chain(c->provs, cls, chain, MFS_MAX_ATTEMPTS);
 	for (unsigned i = 0; i < n; i++)
 		json_array_append_new(fund, json_string(mfs_provider_get_name(chain[i])));
 	json_object_set_new(o, "fundamentals_providers", fund);

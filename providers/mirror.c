@@ -17,7 +17,6 @@
 
 #include "mirror.h"
 
-#define MIRROR_SIDECAR_MAX (1u << 20)
 
 static bool mirror_serves(enum mfs_class cls, enum mfs_tf tf)
 {
@@ -90,11 +89,11 @@ enum mfs_err mfs_mirror_get_pair(struct mfs_fetch_ctx *ctx, const char *symbol, 
 	rc = get_one(ctx, path, what, side, side_len, err);
 	if (rc != MFS_OK)
 		return rc;
-	if (*side_len > MIRROR_SIDECAR_MAX) {
+	if (*side_len > MFS_SIDECAR_MAX_BYTES) {
 		free(*side);
 		*side = NULL;
 		return mfs_error_set(err, MFS_ERR_PARSE, "mirror: %s: sidecar larger than %u bytes",
-				     what, MIRROR_SIDECAR_MAX);
+				     what, MFS_SIDECAR_MAX_BYTES);
 	}
 	mfs_mirror_path(symbol, tf, year, false, path, sizeof(path));
 	rc = get_one(ctx, path, what, data, data_len, err);

@@ -40,6 +40,9 @@
 #define MFS_SETTLE_STOCK_LOCAL_MIN (17 * 60) /* 17:00 America/New_York */
 #define MFS_SETTLE_CRYPTO_UTC_MIN 5          /* 00:05 UTC */
 
+/* The largest sidecar read: ours are a few KiB; a mirror's as well. */
+#define MFS_SIDECAR_MAX_BYTES (1u << 20)
+
 /* Temp files of an install older than this are removed at start. */
 #define MFS_STALE_TEMP_AGE_S 600
 
