@@ -248,14 +248,15 @@ static void safe_snippet(const char *text, size_t len, char *out, size_t outlen)
 	mfs_av_redact_detected_key(out, outlen);
 }
 
-/* {"Error Message": ...}, {"Information": ...} or {"Note": ...}. */
-static enum mfs_err av_refusal(const char *name, const char *text, const char *sym,
-			       bool *premium, struct mfs_error *err)
+enum mfs_err mfs_av_refusal(const char *name, const char *text, const char *sym, bool *premium,
+			    struct mfs_error *err)
 {
-	char s[SNIPPET_BYTES];
+	char s[MFS_FUND_SNIPPET_MAX + 8];
 	bool note = strcmp(name, "Note") == 0;
 
-	safe_snippet(text, strlen(text), s, sizeof(s));
+	/* quoted in the message: the fundamentals excerpt turns '"' into '?' */
+	mfs_fund_snippet(text, strlen(text), s, sizeof(s));
+	mfs_av_redact_detected_key(s, sizeof(s));
 	if (strcmp(name, "Error Message") == 0) {
 		if (mfs_av_names_the_key(text))
 			return mfs_error_set(err, MFS_ERR_PERMANENT, PROV ": %s: key refused: \"%s\"",
@@ -272,7 +273,8 @@ static enum mfs_err av_refusal(const char *name, const char *text, const char *s
 		return mfs_error_set(err, MFS_ERR_PERMANENT, PROV ": %s: key refused: \"%s\"", sym,
 				     s);
 	if (mfs_fund_has(text, "premium")) {
-		*premium = true;
+		if (premium)
+			*premium = true;
 		return mfs_error_set(err, MFS_ERR_PERMANENT, PROV ": %s: premium only: \"%s\"", sym,
 				     s);
 	}
@@ -484,7 +486,7 @@ static enum mfs_err parse_root(json_t *root, long status, const char *sym, enum 
 		const char *text = json_string_value(json_object_get(root, refusals[i]));
 
 		if (text)
-			return av_refusal(refusals[i], text, sym, premium, err);
+			return mfs_av_refusal(refusals[i], text, sym, premium, err);
 	}
 	if (status != 200)
 		return mfs_error_set(err, status >= 500 || status < 400 ? MFS_ERR_SERVER

@@ -104,5 +104,12 @@ enum mfs_err mfs_alphavantage_fetch_with(mfs_alphavantage_get_fn get, struct mfs
 bool mfs_av_names_the_key(const char *text);
 bool mfs_av_is_throttle(const char *text);
 void mfs_av_redact_detected_key(char *s, size_t size);
+/*
+ * A one-key error object, {"Error Message": ...}, {"Information": ...} or
+ * {"Note": ...} (HTTP 200, for bars and fundamentals alike): name is the
+ * key, text its value. *premium (may be NULL) is set for a premium gate.
+ */
+enum mfs_err mfs_av_refusal(const char *name, const char *text, const char *sym, bool *premium,
+			    struct mfs_error *err);
 
 #endif

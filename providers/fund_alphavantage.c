@@ -41,38 +41,6 @@
  * mfs_av_redact_detected_key).
  */
 
-/* {"Error Message": ...}, {"Information": ...} or {"Note": ...}. */
-static enum mfs_err av_refusal(const char *name, const char *text, const char *sym,
-			       struct mfs_error *err)
-{
-	char s[MFS_FUND_SNIPPET_MAX + 8];
-	bool note = strcmp(name, "Note") == 0;
-
-	mfs_fund_snippet(text, strlen(text), s, sizeof(s));
-	mfs_av_redact_detected_key(s, sizeof(s));
-	if (strcmp(name, "Error Message") == 0) {
-		if (mfs_av_names_the_key(text))
-			return mfs_error_set(err, MFS_ERR_PERMANENT,
-					     PROV ": %s: key refused: \"%s\"", sym, s);
-		/* "Invalid API call": what OVERVIEW says of a symbol it does not know */
-		return mfs_error_set(err, MFS_ERR_NOT_FOUND, PROV ": %s: unknown symbol: \"%s\"",
-				     sym, s);
-	}
-	/* first: the throttle names the key ("detected your API key as") and "premium plans" */
-	if (mfs_av_is_throttle(text))
-		return mfs_error_set(err, MFS_ERR_RATE_LIMIT, PROV ": %s: rate limited: \"%s\"",
-				     sym, s);
-	if (mfs_av_names_the_key(text))
-		return mfs_error_set(err, MFS_ERR_PERMANENT, PROV ": %s: key refused: \"%s\"", sym,
-				     s);
-	if (mfs_fund_has(text, "premium"))
-		return mfs_error_set(err, MFS_ERR_PERMANENT, PROV ": %s: premium only: \"%s\"", sym,
-				     s);
-	/* a Note has only ever been the throttle; an unknown Information is a refusal */
-	return mfs_error_set(err, note ? MFS_ERR_RATE_LIMIT : MFS_ERR_PERMANENT,
-			     PROV ": %s: refused (%s): \"%s\"", sym, name, s);
-}
-
 static enum mfs_err av_status(long status, const char *text, const char *sym, struct mfs_error *err)
 {
 	if (status == 429 || mfs_av_is_throttle(text))
@@ -135,7 +103,7 @@ enum mfs_err mfs_alphavantage_parse_overview(long status, const char *body, size
 	for (int i = 0; refusals[i]; i++) {
 		const char *text = str(root, refusals[i]);
 		if (text && !json_object_get(root, "Symbol")) {
-			rc = av_refusal(refusals[i], text, sym, err);
+			rc = mfs_av_refusal(refusals[i], text, sym, NULL, err);
 			goto out;
 		}
 	}
